@@ -1,0 +1,1 @@
+"""The ``anklume`` command line: one module per command group."""

@@ -1,0 +1,114 @@
+"""Entry point of the ``anklume`` command.
+
+Every command group lives in its own module; this one wires them together,
+parses the global options and turns :class:`AnklumeError` into exit codes
+(0 ok, 1 failure, 2 invalid input or usage, 3 changes pending or drift).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from anklume import __version__
+from anklume.cli import _present
+from anklume.cli.context import Options
+from anklume.errors import AnklumeError
+
+app = typer.Typer(
+    name="anklume",
+    help=(
+        "Declarative compartmentalization of a Linux host with Incus and Ansible.\n\n"
+        "Describe domains in infra.yml, then:\n\n"
+        "  anklume sync            # write inventory/, group_vars/, host_vars/\n\n"
+        "  anklume domain apply    # reconcile Incus with them"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        _present.out(f"anklume {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path,
+        typer.Option(
+            "-C",
+            "--directory",
+            help="Infra directory holding infra.yml or infra/ (default: the current directory).",
+            file_okay=False,
+        ),
+    ] = Path(),
+    verbose: Annotated[
+        int, typer.Option("-v", "--verbose", count=True, help="More diagnostics (-vv: debug).")
+    ] = 0,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Global options."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = Options(directory=directory.resolve(), verbose=verbose)
+
+
+def _register() -> None:
+    from anklume.cli import domain, schema, sync  # noqa: PLC0415 -- registration only
+
+    app.command("sync")(sync.sync)
+    app.command("schema")(schema.schema)
+    app.add_typer(domain.app, name="domain")
+    for name in ("image", "network", "console", "telemetry", "dev"):
+        try:
+            module = __import__(f"anklume.cli.{name}", fromlist=["app"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"anklume.cli.{name}":
+                raise
+            continue
+        app.add_typer(module.app, name=name)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code instead of raising."""
+    try:
+        rc = app(args=argv, prog_name="anklume", standalone_mode=False)
+    except AnklumeError as exc:
+        _present.error(str(exc))
+        return exc.exit_code
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        _present.error("aborted")
+        return 1
+    except KeyboardInterrupt:
+        _present.error("interrupted")
+        return 130
+    except Exception as exc:  # click usage errors and friends
+        import click  # noqa: PLC0415 -- only needed on this path
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return 2
+        raise
+    return rc if isinstance(rc, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The exception tree of anklume.
+
+Every error anklume raises derives from :class:`AnklumeError`. Each family
+belongs to one layer (input files, Incus, planning). Messages are composed
+from fields by the class, so call sites pass data, not prose. Only the CLI
+turns errors into exit codes: ``exit_code`` says which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class AnklumeError(Exception):
+    """Root of every error anklume raises on purpose."""
+
+    exit_code: int = 1
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem found in an input file.
+
+    >>> str(Problem(Path("infra.yml"), 14, "domains.pro.machines.web.ip", "bad ip"))
+    'infra.yml:14: domains.pro.machines.web.ip: bad ip'
+    >>> str(Problem(Path("infra.yml"), None, "", "empty file"))
+    'infra.yml: empty file'
+    """
+
+    file: Path
+    line: int | None
+    key: str
+    message: str
+    hint: str = field(default="", compare=False)
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else str(self.file)
+        text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        return f"{text}\n    hint: {self.hint}" if self.hint else text
+
+
+class InfraError(AnklumeError):
+    """The infra description is invalid; carries every problem found at once."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (str(p.file), p.line or 0, p.key))
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the infra description"
+        super().__init__("\n".join([head, *(str(p) for p in self.problems)]))
+
+
+class UsageError(AnklumeError):
+    """The command line or the working directory is not usable."""
+
+    exit_code = 2
+
+
+class IncusError(AnklumeError):
+    """Incus could not be reached or refused an operation."""
+
+
+class IncusNotFound(IncusError):
+    """No incus client on PATH (or at ``$ANKLUME_INCUS``)."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        super().__init__(
+            f"incus client '{binary}' not found; run 'scripts/incus-setup.sh' (as root) "
+            "or set ANKLUME_INCUS to the incus binary"
+        )
+
+
+class IncusCommandFailed(IncusError):
+    """An incus command exited non-zero."""
+
+    def __init__(self, argv: list[str], rc: int, stderr: str) -> None:
+        self.argv = argv
+        self.rc = rc
+        self.stderr = stderr
+        tail = stderr.strip().splitlines()[-3:]
+        super().__init__(f"'{' '.join(argv)}' failed (exit {rc}): {' / '.join(tail)}")
+
+
+class PlanError(AnklumeError):
+    """A reconcile plan cannot be computed from the declared and live state."""
+
+
+class LockedError(AnklumeError):
+    """Another anklume run holds the lock."""
+
+    def __init__(self, path: Path, holder: str) -> None:
+        self.path = path
+        self.holder = holder
+        super().__init__(
+            f"another anklume apply is running ({holder}); lock file {path}. "
+            "Wait for it to finish, or remove the lock if that process is gone."
+        )
