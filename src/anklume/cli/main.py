@@ -86,28 +86,19 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code instead of raising."""
+    """Run the CLI and return its exit code instead of exiting."""
     try:
-        rc = app(args=argv, prog_name="anklume", standalone_mode=False)
+        app(args=argv, prog_name="anklume", standalone_mode=True)
+    except SystemExit as exc:  # click exits on its own for --help and usage errors
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except AnklumeError as exc:
         _present.error(str(exc))
         return exc.exit_code
-    except typer.Exit as exc:
-        return int(exc.exit_code)
-    except typer.Abort:
-        _present.error("aborted")
-        return 1
     except KeyboardInterrupt:
         _present.error("interrupted")
         return 130
-    except Exception as exc:  # click usage errors and friends
-        import click  # noqa: PLC0415 -- only needed on this path
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return 2
-        raise
-    return rc if isinstance(rc, int) else 0
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,3 @@
+"""The sync engine: load → validate → enrich → render → write."""
+
+from __future__ import annotations

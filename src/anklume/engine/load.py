@@ -1,0 +1,279 @@
+"""Stage 1: read infra.yml or infra/ into plain data with a source map.
+
+The loader keeps, for every mapping key and sequence item, the file and
+1-based line it came from, so later stages can point at the exact place of
+a problem. Duplicate keys and YAML syntax errors are reported as problems,
+never as tracebacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from anklume.errors import InfraError, Problem, UsageError
+
+try:  # the C parser is ~10x faster; the pure-Python one is a safe fallback
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]  # same API
+
+KeyPath = tuple[str | int, ...]
+
+#: Top-level keys each file of the directory mode may hold.
+DIR_BASE_KEYS = frozenset({"project_name", "global", "shared_volumes"})
+
+
+@dataclass
+class SourceMap:
+    """Where each key path of the loaded document was written."""
+
+    places: dict[KeyPath, tuple[Path, int]] = field(default_factory=dict)
+    default_file: Path = Path("infra.yml")
+
+    def locate(self, path: KeyPath) -> tuple[Path, int | None]:
+        """Return the file and line of ``path``, or of its closest parent.
+
+        >>> sm = SourceMap({("domains",): (Path("a.yml"), 3)})
+        >>> sm.locate(("domains", "pro", "machines"))
+        (PosixPath('a.yml'), 3)
+        >>> sm.locate(("global",))
+        (PosixPath('infra.yml'), None)
+        """
+        for end in range(len(path), 0, -1):
+            place = self.places.get(path[:end])
+            if place is not None:
+                return place
+        return self.default_file, None
+
+    def problem(self, path: KeyPath, message: str, hint: str = "") -> Problem:
+        """Build a :class:`Problem` located at ``path``."""
+        file, line = self.locate(path)
+        return Problem(file, line, dotted(path), message, hint)
+
+
+@dataclass
+class Document:
+    """The raw infra description and where each part of it came from."""
+
+    data: dict[str, Any]
+    source: SourceMap
+    root: Path
+    directory_mode: bool
+    problems: list[Problem] = field(default_factory=list)  # found, not fatal: reported with the rest
+
+
+def dotted(path: KeyPath) -> str:
+    """Render a key path the way users write it.
+
+    >>> dotted(("domains", "pro", "machines", "web", "ip"))
+    'domains.pro.machines.web.ip'
+    >>> dotted(("network_policies", 2, "ports"))
+    'network_policies[2].ports'
+    """
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+@dataclass
+class _Builder:
+    """Turn a composed YAML node tree into plain data, recording places."""
+
+    file: Path
+    loader: Any
+    sm: SourceMap
+    problems: list[Problem] = field(default_factory=list)
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                child = (*path, index)
+                self.sm.places[child] = (self.file, item.start_mark.line + 1)
+                items.append(self.build(item, child))
+            return items
+        return self.loader.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
+        self.loader.flatten_mapping(node)
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "":
+                msg = "unsupported key (keys are plain names)"
+                self.problems.append(Problem(self.file, line, dotted(path), msg))
+                continue
+            # the key as written: YAML 1.1 would read `off:` or `no:` as booleans
+            name = key_node.value
+            child = (*path, name)
+            if name in result:
+                first = self.sm.places.get(child, (self.file, 0))[1]
+                msg = f"duplicate key (first defined at line {first})"
+                self.problems.append(Problem(self.file, line, dotted(child), msg))
+                continue
+            self.sm.places[child] = (self.file, line)
+            result[name] = self.build(value_node, child)
+        return result
+
+
+def parse_yaml(text: str, file: Path, sm: SourceMap, prefix: KeyPath = ()) -> tuple[Any, list[Problem]]:
+    """Parse one YAML document, recording key places under ``prefix``."""
+    loader = _Loader(text)
+    builder = _Builder(file, loader, sm)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, []
+        value = builder.build(node, prefix)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = exc.problem or exc.context or "invalid YAML"
+        return None, [Problem(file, line, "", f"YAML syntax error: {what}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(file, None, "", f"YAML error: {exc}")]
+    finally:
+        loader.dispose()
+    return value, builder.problems
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InfraError([Problem(path, None, "", f"not UTF-8 text ({exc.reason})")]) from None
+    except OSError as exc:
+        raise InfraError([Problem(path, None, "", f"cannot read: {exc.strerror}")]) from None
+
+
+def find_source(root: Path) -> Path:
+    """Return ``root/infra.yml`` or ``root/infra``; raise when neither or both exist."""
+    single, directory = root / "infra.yml", root / "infra"
+    if single.is_file() and directory.is_dir():
+        msg = f"{root} holds both infra.yml and infra/; keep one of them"
+        raise UsageError(msg)
+    if single.is_file():
+        return single
+    if directory.is_dir():
+        return directory
+    msg = (
+        f"no infra.yml or infra/ in {root}; create one "
+        "(see examples/) or pass the infra directory with -C DIR"
+    )
+    raise UsageError(msg)
+
+
+def load(root: Path) -> Document:
+    """Load the infra description of the infra directory ``root``."""
+    source = find_source(root)
+    if source.is_file():
+        return _load_file(source, root)
+    return _load_directory(source, root)
+
+
+def _relative(path: Path, root: Path) -> Path:
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return path
+
+
+def _load_file(path: Path, root: Path) -> Document:
+    shown = _relative(path, root)
+    sm = SourceMap(default_file=shown)
+    data, problems = parse_yaml(_read(path), shown, sm)
+    if not problems:
+        problems = _expect_mapping(data, shown, "the file")
+    if any(p.key == "" for p in problems):  # nothing usable: syntax error or not a mapping
+        raise InfraError(problems)
+    return Document(data, sm, root, directory_mode=False, problems=problems)
+
+
+def _expect_mapping(data: Any, file: Path, what: str) -> list[Problem]:
+    if data is None:
+        return [Problem(file, None, "", f"{what} is empty; expected a mapping of keys")]
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        return [Problem(file, 1, "", f"{what} must be a mapping of keys, got a {kind}")]
+    return []
+
+
+def _domain_files(directory: Path) -> Iterator[Path]:
+    domains = directory / "domains"
+    if domains.is_dir():
+        yield from sorted(p for p in domains.iterdir() if p.suffix in {".yml", ".yaml"})
+
+
+def _load_directory(directory: Path, root: Path) -> Document:
+    base_path = directory / "base.yml"
+    shown = _relative(base_path, root)
+    sm = SourceMap(default_file=shown)
+    if not base_path.is_file():
+        raise InfraError([Problem(shown, None, "", "missing (required in infra/)")])
+    data, problems = parse_yaml(_read(base_path), shown, sm)
+    if not problems:
+        problems = _expect_mapping(data, shown, "base.yml")
+    merged: dict[str, Any] = data if isinstance(data, dict) else {}
+    hint = "domains go in infra/domains/*.yml, network_policies in infra/policies.yml"
+    for key in sorted(set(merged) - DIR_BASE_KEYS):
+        problems.append(sm.problem((key,), "not allowed in base.yml", hint))
+    domains = _load_domain_files(directory, root, sm, problems)
+    if domains is not None:
+        merged["domains"] = domains
+    policies = _load_policies(directory / "policies.yml", root, sm, problems)
+    if policies is not None:
+        merged["network_policies"] = policies
+    if any(p.key == "" for p in problems):
+        raise InfraError(problems)
+    return Document(merged, sm, root, directory_mode=True, problems=problems)
+
+
+def _load_domain_files(
+    directory: Path, root: Path, sm: SourceMap, problems: list[Problem]
+) -> dict[str, Any] | None:
+    """Merge infra/domains/*.yml (sorted by name); a domain defined twice is an error."""
+    domains: dict[str, Any] = {}
+    owner: dict[str, Path] = {}
+    for path in _domain_files(directory):
+        shown = _relative(path, root)
+        part, found = parse_yaml(_read(path), shown, sm, ("domains",))
+        problems += found
+        if part is None:
+            continue
+        if not isinstance(part, dict):
+            problems.append(Problem(shown, 1, "", "must map domain names to domains"))
+            continue
+        for name, value in part.items():
+            if name in owner:
+                msg = f"domain defined twice: in {owner[name]} and in {shown}"
+                line = sm.locate(("domains", name))[1]
+                problems.append(Problem(shown, line, f"domains.{name}", msg))
+                continue
+            owner[name] = shown
+            domains[name] = value
+    return domains if owner else None
+
+
+def _load_policies(path: Path, root: Path, sm: SourceMap, problems: list[Problem]) -> Any:
+    """Read infra/policies.yml, which holds only ``network_policies``."""
+    if not path.is_file():
+        return None
+    shown = _relative(path, root)
+    part, found = parse_yaml(_read(path), shown, sm)
+    problems += found
+    if part is None:
+        return None
+    if not isinstance(part, dict):
+        problems.append(Problem(shown, 1, "", "must be a mapping with network_policies"))
+        return None
+    for key in sorted(set(part) - {"network_policies"}):
+        problems.append(Problem(shown, sm.locate((key,))[1], key, "only network_policies may be here"))
+    return part.get("network_policies")

@@ -1,0 +1,128 @@
+"""Stage 4: the variables of each generated file, as YAML text.
+
+File names, variable names and their order follow the format existing users
+already have (docs/SPEC.md, "Generated files"); keys whose value is unset are
+omitted. Disabled domains get no files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from anklume.engine.resolved import Resolved, ResolvedDomain, ResolvedMachine
+
+try:
+    from yaml import CSafeDumper as _BaseDumper
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]  # same API
+
+
+class _Dumper(_BaseDumper):
+    """A safe dumper that never writes anchors and aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        del data
+        return True
+
+
+def to_yaml(data: dict[str, Any]) -> str:
+    """Dump variables in block style, keys in the given order.
+
+    >>> print(to_yaml({"b": 1, "a": [1, 2]}), end="")
+    b: 1
+    a:
+    - 1
+    - 2
+    """
+    return yaml.dump(
+        data, Dumper=_Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True, width=1000
+    )
+
+
+def _present(pairs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in pairs.items() if v is not None}
+
+
+def all_vars(res: Resolved) -> dict[str, Any]:
+    """Variables of ``group_vars/all.yml``."""
+    images = res.images()
+    return _present(
+        {
+            "project_name": res.project_name,
+            "addressing": res.addressing,
+            "base_subnet": res.base_subnet,
+            "default_os_image": res.default_os_image,
+            "psot_default_connection": res.default_connection,
+            "psot_default_user": res.default_user,
+            "incus_all_images": images or None,
+            "network_policies": res.raw_policies,
+        }
+    )
+
+
+def inventory_vars(dom: ResolvedDomain) -> dict[str, Any]:
+    """Variables of ``inventory/<domain>.yml``."""
+    hosts = {m.name: ({"ansible_host": m.ip} if m.ip else None) for m in dom.machines.values()}
+    return {"all": {"children": {dom.name: {"hosts": hosts or None}}}}
+
+
+def domain_vars(dom: ResolvedDomain) -> dict[str, Any]:
+    """Variables of ``group_vars/<domain>.yml``."""
+    network: dict[str, Any] = {"name": dom.network_name, "subnet": dom.subnet, "gateway": dom.gateway}
+    if not dom.nat:
+        network["nat"] = False
+    return _present(
+        {
+            "domain_name": dom.name,
+            "domain_description": dom.description,
+            "domain_ephemeral": dom.ephemeral,
+            "domain_trust_level": dom.trust_level if dom.trust_level_declared else None,
+            "domain_ai_provider": dom.ai_provider,
+            "domain_ai_sanitize": dom.ai_sanitize,
+            "incus_project": dom.incus_project,
+            "incus_network": network,
+            "subnet_id": dom.subnet_id,
+            "incus_profiles": dom.profiles,
+        }
+    )
+
+
+def machine_vars(m: ResolvedMachine) -> dict[str, Any]:
+    """Variables of ``host_vars/<machine>.yml``."""
+    return _present(
+        {
+            "instance_name": m.instance_name,
+            "instance_type": m.type,
+            "instance_description": m.description,
+            "instance_domain": m.domain,
+            "instance_ephemeral": m.ephemeral,
+            "instance_os_image": m.os_image,
+            "instance_ip": m.ip,
+            "instance_gpu": m.gpu,
+            "instance_profiles": m.profiles,
+            "instance_config": m.config,
+            "instance_devices": m.devices,
+            "instance_storage_volumes": m.storage_volumes,
+            "instance_roles": m.roles,
+            "instance_boot_autostart": m.boot_autostart,
+            "instance_boot_priority": m.boot_priority,
+            "instance_snapshots_schedule": m.snapshots_schedule,
+            "instance_snapshots_expiry": m.snapshots_expiry,
+        }
+    )
+
+
+def render(res: Resolved, /) -> dict[Path, str]:
+    """Return the managed-block body of every generated file, by relative path."""
+    files = {Path("group_vars/all.yml"): to_yaml(all_vars(res))}
+    for dom in res.domains.values():
+        if not dom.enabled:
+            continue
+        files[Path(f"inventory/{dom.name}.yml")] = to_yaml(inventory_vars(dom))
+        files[Path(f"group_vars/{dom.name}.yml")] = to_yaml(domain_vars(dom))
+        for machine in dom.machines.values():
+            files[Path(f"host_vars/{machine.name}.yml")] = to_yaml(machine_vars(machine))
+    return files

@@ -1,0 +1,47 @@
+"""JSON Schemas of the infra format, generated from the one model.
+
+``infra`` describes infra.yml; ``base``, ``domains`` and ``policies``
+describe the files of the directory mode (infra/base.yml,
+infra/domains/*.yml, infra/policies.yml).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, TypeAdapter, create_model
+
+from anklume.engine.model import Domain, DomainName, Global, Infra, Model, Policy, SharedVolume, VolumeName
+
+PARTS = ("infra", "base", "domains", "policies")
+
+
+def _base() -> type[Model]:
+    return create_model(
+        "Base",
+        __base__=Model,
+        project_name=(str, Field(min_length=1, max_length=100)),
+        global_=(Global, Field(alias="global")),
+        shared_volumes=(dict[VolumeName, SharedVolume] | None, None),
+    )
+
+
+def _policies() -> type[Model]:
+    return create_model("Policies", __base__=Model, network_policies=(list[Policy] | None, None))
+
+
+def schema(part: str = "infra") -> dict[str, Any]:
+    """Return the JSON Schema of one part of the format."""
+    if part == "infra":
+        out = Infra.model_json_schema(by_alias=True)
+    elif part == "base":
+        out = _base().model_json_schema(by_alias=True)
+    elif part == "policies":
+        out = _policies().model_json_schema(by_alias=True)
+    elif part == "domains":
+        out = TypeAdapter(dict[DomainName, Domain]).json_schema(by_alias=True)
+        out["title"] = "Domains"
+    else:
+        msg = f"unknown schema part {part!r}; choose one of {', '.join(PARTS)}"
+        raise ValueError(msg)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **out}
