@@ -25,7 +25,7 @@ def shared_volume_devices(infra: Infra) -> dict[str, Devices]:
         for consumer, mode in volume.consumers.items():
             if consumer not in infra.domains:
                 modes[consumer] = mode  # a machine entry wins over its domain's
-        for mname, mode in modes.items():
+        for mname, access in modes.items():
             device = {
                 "type": "disk",
                 "source": volume.source or f"{g.shared_volumes_base}/{vname}",
@@ -33,7 +33,7 @@ def shared_volume_devices(infra: Infra) -> dict[str, Devices]:
             }
             if volume.shift:
                 device["shift"] = "true"
-            if mode == "ro":
+            if access == "ro":
                 device["readonly"] = "true"
             if volume.propagate:
                 device["propagation"] = "rshared"
