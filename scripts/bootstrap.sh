@@ -28,6 +28,6 @@ fi
 if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
     echo "bootstrap: installing anklume and its tools into .venv (first time: about a minute)"
     "$venv/bin/python" -m pip install -q --upgrade pip
-    "$venv/bin/python" -m pip install -q -e "$root[dev]"
+    "$venv/bin/python" -m pip install -q -e "${root}[dev]"
     touch "$stamp"
 fi

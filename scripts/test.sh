@@ -17,6 +17,21 @@ phases=("$@")
 [ ${#phases[@]} -gt 0 ] || phases=(lint unit e2e molecule)
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# Install Debian packages the tests use when they are missing (as root only).
+need() {
+    local missing=() cmd
+    for cmd in "$@"; do command -v "${cmd%%:*}" >/dev/null || missing+=("${cmd##*:}"); done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+        echo "installing ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+            || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }
+    else
+        echo "missing: ${missing[*]} (install them with apt-get)" >&2
+        return 1
+    fi
+}
 started=$(date +%s)
 
 lint() {
@@ -30,19 +45,13 @@ lint() {
     step "ansible-lint (production profile)"
     ANSIBLE_ROLES_PATH="$root/roles" ansible-lint --offline --profile production -q
     step "shellcheck"
-    if ! command -v shellcheck >/dev/null; then
-        if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
-        else
-            echo "shellcheck missing: install it (apt-get install shellcheck)" >&2
-            return 1
-        fi
-    fi
+    need shellcheck
     git ls-files '*.sh' | xargs -r shellcheck
 }
 
 unit() {
     step "unit, property and doctests"
+    need tmux dot:graphviz
     pytest -q -m "not incus" tests/unit src
     step "generated files match infra.yml (anklume sync --check)"
     anklume sync --check

@@ -25,14 +25,14 @@ def incus_unavailable_reason() -> str | None:
         return f"no '{binary}' client on PATH (run 'make incus' as root to install Incus)"
     try:
         proc = subprocess.run(
-            [binary, "info", "--format", "json"],
+            [binary, "query", "/1.0"],
             capture_output=True,
             text=True,
             timeout=30,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return "the Incus daemon did not answer 'incus info' within 30 s"
+        return "the Incus daemon did not answer 'incus query /1.0' within 30 s"
     if proc.returncode != 0:
         return f"the Incus daemon is not reachable: {proc.stderr.strip()[-200:]}"
     return None

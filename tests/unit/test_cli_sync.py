@@ -140,3 +140,21 @@ def test_files_of_a_disabled_domain_are_kept_and_not_orphans(
     assert "orphan" not in capsys.readouterr().err
     assert (root / "group_vars" / "perso.yml").exists()
     assert (root / "host_vars" / "perso-a.yml").exists()
+
+
+def test_each_command_records_one_telemetry_line_only_when_on(write_infra: WriteInfra) -> None:
+    root = write_infra(MINIMAL)
+    log = Path.home() / ".anklume" / "telemetry" / "usage.jsonl"
+    assert main(["-C", str(root), "domain", "list"]) == 0
+    assert not log.exists()
+    assert main(["telemetry", "on"]) == 0
+    assert main(["-C", str(root), "sync", "--check"]) == 3
+    assert main(["-C", str(root), "domain", "list"]) == 0
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    commands = [(e["command"], e["exit_code"]) for e in entries]
+    assert commands[-2:] == [("sync", 3), ("domain list", 0)]
+    assert str(root) not in log.read_text()  # argument values are never recorded
+    assert main(["telemetry", "off"]) == 0
+    count = len(log.read_text().splitlines())
+    assert main(["-C", str(root), "domain", "list"]) == 0
+    assert len(log.read_text().splitlines()) == count

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -86,9 +87,22 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code instead of exiting."""
+    """Run the CLI and return its exit code; record it when telemetry is on."""
+    args = sys.argv[1:] if argv is None else argv
+    start, rc = time.monotonic(), 1
     try:
-        app(args=argv, prog_name="anklume", standalone_mode=True)
+        rc = _run(args)
+    finally:
+        from anklume import telemetry  # noqa: PLC0415 -- tiny; a no-op when telemetry is off
+
+        command, domain = command_of(args)
+        telemetry.record(command, domain, time.monotonic() - start, rc)
+    return rc
+
+
+def _run(args: list[str]) -> int:
+    try:
+        app(args=args, prog_name="anklume", standalone_mode=True)
     except SystemExit as exc:  # click exits on its own for --help and usage errors
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
@@ -99,6 +113,34 @@ def main(argv: list[str] | None = None) -> int:
         _present.error("interrupted")
         return 130
     return 0
+
+
+def command_of(args: list[str]) -> tuple[str, str | None]:
+    """Return the command path and the domain named, never other argument values.
+
+    >>> command_of(["-C", "/x", "domain", "apply", "pro", "--prune"])
+    ('domain apply', 'pro')
+    >>> command_of(["sync", "--check"])
+    ('sync', None)
+    """
+    cmd: Any = typer.main.get_command(app)
+    words: list[str] = []
+    rest: list[str] = []
+    skip = False
+    for token in args:
+        if skip:
+            skip = False
+        elif token in {"-C", "--directory"}:
+            skip = True
+        elif token.startswith("-"):
+            continue
+        elif token in getattr(cmd, "commands", {}):
+            cmd = cmd.commands[token]
+            words.append(token)
+        else:
+            rest.append(token)
+    domain = rest[0] if words[:1] == ["domain"] and rest else None
+    return " ".join(words) or "anklume", domain
 
 
 if __name__ == "__main__":
