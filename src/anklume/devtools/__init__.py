@@ -1,0 +1,1 @@
+"""``anklume dev``: maintainer tools (code graphs, dead code, lint and test wrappers)."""
