@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import tempfile
@@ -125,10 +126,8 @@ def test_mutated_documents_raise_only_anklume_errors(
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "infra.yml").write_text(yaml.safe_dump(mutated, allow_unicode=True), encoding="utf-8")
-        try:
+        with contextlib.suppress(AnklumeError):  # anything else fails the test
             resolve(root)
-        except AnklumeError:
-            pass
 
 
 @SETTINGS
@@ -137,7 +136,5 @@ def test_arbitrary_text_raises_only_anklume_errors(text: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "infra.yml").write_text(text, encoding="utf-8", errors="surrogateescape")
-        try:
+        with contextlib.suppress(AnklumeError):  # anything else fails the test
             resolve(root)
-        except AnklumeError:
-            pass
