@@ -1,0 +1,69 @@
+"""Ansible filters that call anklume's pure reconcile planner.
+
+The logic lives in the ``anklume.plan`` package (typed and unit-tested);
+these filters only convert errors. Usage in ``site.yml`` and the roles::
+
+    {{ anklume_inputs | anklume_plan_all(live, options) }}
+    {{ anklume_inputs | anklume_plan('networks', live, options) }}
+    {{ {'a': '1'} | anklume_kv }}            -> ['a=1']
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+try:
+    from anklume.errors import AnklumeError
+    from anklume.plan import run as _run
+except ImportError:  # the framework checkout is used without installing the package
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    from anklume.errors import AnklumeError
+    from anklume.plan import run as _run
+
+
+def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AnklumeError as exc:
+            msg = f"anklume plan: {exc}"
+            raise AnsibleFilterError(msg) from exc
+
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def kv(mapping: Mapping[str, Any]) -> list[str]:
+    """Return ``key=value`` arguments for an incus command line (sorted by key)."""
+    return [f"{k}={'' if v is None else v}" for k, v in sorted(mapping.items())]
+
+
+def machine_vars(hostvars: Mapping[str, Any], hosts: list[str]) -> list[dict[str, Any]]:
+    """Return the ``instance_*`` variables of each host in ``hosts``."""
+    out = []
+    for host in hosts:
+        hv = hostvars[host]
+        out.append({k: hv[k] for k in hv if str(k).startswith("instance_")})
+    return out
+
+
+class FilterModule:
+    """anklume planning filters."""
+
+    def filters(self) -> dict[str, Callable[..., Any]]:
+        """Return the filters by name."""
+        return {
+            "anklume_plan": _guard(_run.plan_kind),
+            "anklume_plan_all": _guard(_run.plan_all),
+            "anklume_plan_document": _guard(_run.plan_document),
+            "anklume_fingerprint": _run.fingerprint,
+            "anklume_provisioned": _run.provisioned,
+            "anklume_provision_vars": _run.provision_vars,
+            "anklume_machine_vars": machine_vars,
+            "anklume_kv": kv,
+        }

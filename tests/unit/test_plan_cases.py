@@ -1,0 +1,81 @@
+"""Plan case files: ``tests/plan/<kind>/<case>.yaml`` → expected actions.
+
+Each case holds ``declared`` (the generated variables: domains, machines,
+settings), ``live`` (recorded ``incus ... --format json`` output, trimmed to
+the keys the planners read), ``options`` and either ``noop: true`` or the
+expected ``actions``. An expected action lists action, resource, name,
+project, and optionally ``changes`` (compared whole) and ``data`` (each key
+given is compared).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+import yaml
+
+from anklume.plan.run import KINDS, plan_kind
+
+CASES = Path(__file__).resolve().parent.parent / "plan"
+
+
+class PlanCase(NamedTuple):
+    test_id: str
+    kind: str
+    path: Path
+
+
+def _cases() -> list[PlanCase]:
+    return [
+        PlanCase(f"{path.parent.name}/{path.stem}", path.parent.name, path)
+        for path in sorted(CASES.glob("*/*.yaml"))
+    ]
+
+
+def _project(action: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
+    """Keep the fields of ``action`` that ``expected`` states."""
+    out = {k: action[k] for k in ("action", "resource", "name", "project", "changes")}
+    if "data" in expected:
+        out["data"] = {k: action["data"].get(k) for k in expected["data"]}
+    return out
+
+
+def _norm(action: dict[str, Any]) -> dict[str, Any]:
+    """Drop an empty ``changes`` so that cases need not spell it."""
+    return {k: v for k, v in action.items() if k != "changes" or v}
+
+
+def _dump(data: object) -> list[str]:
+    return json.dumps(data, indent=1, sort_keys=True, default=str).splitlines()
+
+
+@pytest.mark.parametrize("case", _cases(), ids=[c.test_id for c in _cases()])
+def test_plan_case(case: PlanCase) -> None:
+    doc = yaml.safe_load(case.path.read_text(encoding="utf-8"))
+    assert case.kind in KINDS, f"unknown kind folder {case.kind}"
+    assert ("actions" in doc) != bool(doc.get("noop")), "a case has either actions or noop: true"
+    actual = plan_kind(doc["declared"], case.kind, doc.get("live") or {}, doc.get("options") or {})
+    expected = doc.get("actions") or []
+    got = [_norm(_project(a, e)) for a, e in zip(actual, expected, strict=False)]
+    got += [_norm(_project(a, {})) for a in actual[len(expected) :]]
+    want = [_norm(e) for e in expected]
+    diff = "\n".join(difflib.unified_diff(_dump(want), _dump(got), "expected", "planned", lineterm=""))
+    assert got == want, f"{case.path.name}: plan differs\n{diff}"
+
+
+def test_every_kind_has_cases() -> None:
+    kinds = {c.kind for c in _cases()}
+    assert kinds == set(KINDS)
+
+
+def test_live_cases_come_from_recorded_output() -> None:
+    """Live instances in cases keep the shape incus prints (type, status, devices)."""
+    doc = yaml.safe_load((CASES / "instances" / "converged_is_noop.yaml").read_text(encoding="utf-8"))
+    first = doc["live"]["instances"][0]
+    assert first["type"] == "container"
+    assert first["status"] == "Running"
+    assert "volatile.base_image" in first["config"]
