@@ -21,6 +21,7 @@ ROLES = (
     "incus_images",
     "incus_instances",
     "base_system",
+    "incus_nesting",
 )
 _DEFAULT = re.compile(r"^([a-z][a-z0-9_]*):")
 

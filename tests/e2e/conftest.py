@@ -1,0 +1,196 @@
+"""Shared, applied test infrastructure on the real Incus daemon.
+
+One session fixture writes an infra directory (domains ``ak1`` and ``ak2``,
+NAT off, subnets 10.170.7.0/24 and 10.180.7.0/24, image
+``anklume/debian-12``), runs ``anklume sync`` and ``anklume domain apply``
+once, and hands it to every end-to-end test. At the end it removes exactly
+what it created: it lifts the protection of its own instances, then deletes
+its instances, profiles, images, projects and bridges. Nothing else is
+touched; every ``--prune`` in these tests names its domains.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from anklume.errors import IncusError
+from anklume.incus.run import query as incus_query
+from anklume.incus.run import run as incus_run
+
+ANKLUME = str(Path(sys.executable).parent / "anklume")
+IMAGE = "anklume/debian-12"
+DOMAINS = ("ak1", "ak2", "ak3")
+APPLY_TIMEOUT = 900
+
+BASE_INFRA = """\
+project_name: anklume-e2e
+global:
+  addressing: {{base_octet: 10, zone_base: 170, zone_step: 10}}
+  default_os_image: {image}
+domains:
+  ak1:
+    trust_level: admin
+    subnet_id: 7
+    nat: false
+    profiles:
+      aksmall:
+        config:
+          limits.cpu: "1"
+          limits.memory: 256MiB
+    machines:
+      ak1-web:
+        ip: 10.170.7.10
+        profiles: [default, aksmall]
+        config:
+          user.e2e.color: blue
+          boot.autostart: "false"
+        devices:
+          ak-data:
+            type: disk
+            source: {data}
+            path: /srv/e2e
+      ak1-old:
+        ephemeral: true
+      ak1-keep: {{}}
+  ak2:
+    trust_level: trusted
+    subnet_id: 7
+    nat: false
+    ephemeral: true
+    machines:
+      ak2-app:
+        config:
+          user.e2e.size: small
+"""
+
+_DONE = re.compile(r"apply done: (\d+) changes?")
+
+
+@dataclass
+class Run:
+    """One finished ``anklume`` command."""
+
+    rc: int
+    stdout: str
+    stderr: str
+
+    @property
+    def changes(self) -> int:
+        """The number of changes ``domain apply`` reported (-1 when it did not finish)."""
+        found = _DONE.search(self.stderr)
+        return int(found.group(1)) if found else -1
+
+
+@dataclass
+class E2EInfra:
+    """An infra directory applied on the real daemon, plus helpers to inspect it."""
+
+    directory: Path
+    data_dir: Path
+    lock_file: Path
+    first: Run = field(default_factory=lambda: Run(-1, "", ""))
+
+    def env(self) -> dict[str, str]:
+        """The environment of every anklume command of the tests."""
+        env = dict(os.environ)
+        env["ANKLUME_SKIP_HOST_SUBNET_CHECK"] = "1"
+        env["ANKLUME_LOCK_FILE"] = str(self.lock_file)
+        return env
+
+    def argv(self, *args: str) -> list[str]:
+        """The argv of ``anklume -C DIR ARGS``."""
+        return [ANKLUME, "-C", str(self.directory), *args]
+
+    def anklume(self, *args: str, timeout: float = APPLY_TIMEOUT) -> Run:
+        """Run ``anklume -C DIR ARGS`` and return its outcome."""
+        proc = subprocess.run(
+            self.argv(*args), env=self.env(), capture_output=True, text=True, timeout=timeout, check=False
+        )
+        return Run(proc.returncode, proc.stdout, proc.stderr)
+
+    def write(self, text: str) -> None:
+        """Replace infra.yml and sync the generated files."""
+        (self.directory / "infra.yml").write_text(text, encoding="utf-8")
+        synced = self.anklume("sync", "--clean-orphans")
+        assert synced.rc == 0, synced.stdout + synced.stderr
+
+    def apply(self, *args: str) -> Run:
+        """Run ``domain apply`` and fail the test with its output when it fails."""
+        result = self.anklume("domain", "apply", *args)
+        assert result.rc == 0, result.stdout[-4000:] + result.stderr[-2000:]
+        return result
+
+    def instances(self) -> dict[str, dict[str, Any]]:
+        """Every live instance of the test projects, by name."""
+        live = incus_query(["list", "--all-projects"])
+        return {i["name"]: i for i in live if i.get("project") in DOMAINS}
+
+    def profile(self, name: str, project: str) -> dict[str, Any]:
+        """One live profile."""
+        profiles = incus_query(["profile", "list"], project=project)
+        found = [p for p in profiles if p.get("name") == name]
+        assert found, f"no profile {name} in project {project}"
+        return dict(found[0])
+
+
+def base_infra(data_dir: Path) -> str:
+    """The infra.yml of the shared fixture."""
+    return BASE_INFRA.format(image=IMAGE, data=data_dir)
+
+
+def _existing(argv: list[str]) -> list[dict[str, Any]]:
+    try:
+        data = incus_query(argv)
+    except IncusError:
+        return []
+    return data if isinstance(data, list) else []
+
+
+def cleanup(domains: tuple[str, ...] = DOMAINS) -> None:
+    """Remove every resource of the test domains (and only those)."""
+    for project in domains:
+        if not any(p.get("name") == project for p in _existing(["project", "list"])):
+            continue
+        for inst in _existing(["list", "--project", project]):
+            name = str(inst["name"])
+            incus_run(
+                ["config", "set", name, "security.protection.delete=false"], project=project, check=False
+            )
+            incus_run(["delete", "--force", name], project=project, check=False)
+        own = incus_run(["project", "get", project, "features.images"], check=False).stdout.strip()
+        if own == "true":  # with false, the list shows (and this would delete) the default project's images
+            for image in _existing(["image", "list", "--project", project]):
+                incus_run(["image", "delete", str(image["fingerprint"])], project=project, check=False)
+        for prof in _existing(["profile", "list", "--project", project]):
+            if prof.get("name") != "default":
+                incus_run(["profile", "delete", str(prof["name"])], project=project, check=False)
+        incus_run(["project", "delete", project], check=False)
+    for domain in domains:
+        incus_run(["network", "delete", f"net-{domain}"], check=False)
+
+
+@pytest.fixture(scope="session")
+def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EInfra]:
+    """The shared infra, synced and applied once for the whole session."""
+    if any(p.get("name") in DOMAINS for p in _existing(["project", "list"])):
+        cleanup()  # leftovers of an interrupted earlier session of these same tests
+    root = tmp_path_factory.mktemp("e2e-infra")
+    infra = E2EInfra(root / "infra", root / "data", root / "apply.lock")
+    infra.directory.mkdir()
+    infra.data_dir.mkdir()
+    (infra.data_dir / "hello.txt").write_text("hello\n", encoding="utf-8")
+    try:
+        infra.write(base_infra(infra.data_dir))
+        infra.first = infra.apply()
+        yield infra
+    finally:
+        cleanup()
