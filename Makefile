@@ -46,8 +46,9 @@ image: venv incus  ## Build the offline base image when missing
 sync-check: venv  ## Fail when the committed generated files differ from infra.yml
 	@ANKLUME_SKIP_HOST_SUBNET_CHECK=1 $(ANKLUME) sync --check
 
-bench: venv  ## Print the performance figures
+bench: venv  ## Print the performance figures (sync scale, then apply on the local Incus)
 	@$(PY) bench/sync_scale.py
+	@bash bench/apply.sh
 
 clean:  ## Remove caches (keeps .venv)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -96,5 +96,5 @@ class LockedError(AnklumeError):
         self.holder = holder
         super().__init__(
             f"another anklume apply is running ({holder}); lock file {path}. "
-            "Wait for it to finish, or remove the lock if that process is gone."
+            "Wait for it to finish: the lock frees itself when that run and its task in flight end."
         )

@@ -1,0 +1,48 @@
+"""Stage the infra directory's generated files as one Ansible inventory.
+
+``anklume sync`` writes ``inventory/``, ``group_vars/`` and ``host_vars/``
+side by side in the infra directory. Ansible loads ``group_vars/`` and
+``host_vars/`` next to an inventory source or next to the playbook; the
+playbook is the framework's, which may live elsewhere. So each run builds a
+private directory of symbolic links: the declared inventory files plus
+``group_vars`` and ``host_vars``, and passes that directory as ``-i``.
+Nothing is written into the infra directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+GENERATED_DIRS = ("group_vars", "host_vars")
+
+
+def populate(stage: Path, infra_dir: Path, inventory: Sequence[Path]) -> Path:
+    """Fill ``stage`` with links to the inventory files and the vars directories; return it.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     infra, stage = Path(d, "infra"), Path(d, "stage")
+    ...     (infra / "inventory").mkdir(parents=True)
+    ...     (infra / "group_vars").mkdir()
+    ...     _ = (infra / "inventory" / "pro.yml").write_text("all: {}\\n")
+    ...     stage.mkdir()
+    ...     sorted(p.name for p in populate(stage, infra, [infra / "inventory/pro.yml"]).iterdir())
+    ['group_vars', 'pro.yml']
+    """
+    for src in inventory:
+        (stage / src.name).symlink_to(src.resolve())
+    for name in GENERATED_DIRS:
+        src = infra_dir / name
+        if src.is_dir():
+            (stage / name).symlink_to(src.resolve(), target_is_directory=True)
+    return stage
+
+
+@contextlib.contextmanager
+def staged_inventory(infra_dir: Path, inventory: Sequence[Path]) -> Iterator[Path]:
+    """Yield a temporary inventory directory for one run, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="anklume-inventory-") as tmp:
+        yield populate(Path(tmp), infra_dir, inventory)

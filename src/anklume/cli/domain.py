@@ -1,0 +1,188 @@
+"""``anklume domain``: list, apply, check and status of domains."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from anklume.cli import _present
+from anklume.cli.context import options
+from anklume.errors import UsageError
+
+app = typer.Typer(
+    help="Domains: list them, reconcile Incus with them (apply), preview (check), compare (status).",
+    no_args_is_help=True,
+)
+
+_DOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+DomainsArg = Annotated[
+    list[str] | None,
+    typer.Argument(help="Domains to reconcile (default: every enabled domain).", show_default=False),
+]
+
+
+@app.command("list")
+def list_domains(ctx: typer.Context) -> None:
+    """Print a table of the declared domains.
+
+    Example: anklume domain list
+    """
+    from anklume.engine.pipeline import resolve  # noqa: PLC0415 -- keep CLI start fast
+
+    resolved = resolve(options(ctx).directory)
+    rows = [
+        (
+            d.name,
+            d.trust_level,
+            d.subnet,
+            str(len(d.machines)),
+            "yes" if d.enabled else "no",
+        )
+        for d in resolved.domains.values()
+    ]
+    _present.table("Domains", ["domain", "trust", "subnet", "machines", "enabled"], rows)
+
+
+def _domains(directory: Path, names: list[str] | None, *, prune: bool = False) -> tuple[str, ...]:
+    """Validate domain names against the generated inventory.
+
+    With ``--prune`` a name infra.yml no longer declares is accepted: it
+    selects that removed domain's leftovers for deletion.
+    """
+    if not names:
+        return ()
+    known = {p.stem for p in (directory / "inventory").glob("*.yml")}
+    for name in names:
+        if not _DOMAIN_RE.match(name) or (name not in known and not prune):
+            listed = ", ".join(sorted(known)) or "none"
+            msg = f"unknown domain '{name}' (generated domains: {listed})"
+            raise UsageError(msg)
+    return tuple(dict.fromkeys(names))
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    """Accept ``--tags a,b`` as well as ``--tags a --tags b``."""
+    return tuple(v.strip() for raw in values or [] for v in raw.split(",") if v.strip())
+
+
+@app.command("apply")
+def apply(
+    ctx: typer.Context,
+    *,
+    domains: DomainsArg = None,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Delete anklume-owned resources infra.yml no longer declares (never protected ones).",
+        ),
+    ] = False,
+    recreate: Annotated[
+        bool,
+        typer.Option("--recreate", help="Recreate instances whose type or image changed (after a backup)."),
+    ] = False,
+    tags: Annotated[
+        list[str] | None,
+        typer.Option("--tags", help="Only run tasks with these Ansible tags (comma-separated)."),
+    ] = None,
+    limit: Annotated[
+        str | None, typer.Option("--limit", help="Ansible host pattern limiting provisioning.")
+    ] = None,
+    no_provision: Annotated[
+        bool, typer.Option("--no-provision", help="Reconcile Incus only; skip provisioning inside instances.")
+    ] = False,
+    force_provision: Annotated[
+        bool,
+        typer.Option(
+            "--force-provision", help="Provision every instance even when its fingerprint is unchanged."
+        ),
+    ] = False,
+) -> None:
+    """Reconcile Incus with the generated files: networks, projects, profiles, instances, then provisioning.
+
+    Examples:
+
+      anklume domain apply
+
+      anklume domain apply pro --no-provision
+
+      anklume domain apply --prune
+    """
+    from anklume.apply.runner import PlaybookRequest  # noqa: PLC0415 -- keep CLI start fast
+    from anklume.apply.service import apply_infra  # noqa: PLC0415 -- keep CLI start fast
+
+    opts = options(ctx)
+    if no_provision and force_provision:
+        msg = "--no-provision and --force-provision contradict each other"
+        raise UsageError(msg)
+    req = PlaybookRequest(
+        domains=_domains(opts.directory, domains, prune=prune),
+        prune=prune,
+        recreate=recreate,
+        tags=_split(tags),
+        limit=limit,
+        provision=not no_provision,
+        force_provision=force_provision,
+        verbose=opts.verbose,
+    )
+    outcome = apply_infra(opts.directory, req)
+    summary = outcome.summary
+    if outcome.rc != 0:
+        detail = f": {summary.failed} failed, {summary.unreachable} unreachable" if summary.complete else ""
+        _present.error(f"apply failed (ansible-playbook exit {outcome.rc}){detail}")
+        raise typer.Exit(1)
+    count = len(summary.changes)
+    _present.info(f"apply done: {count} change{'s' if count != 1 else ''} in {summary.duration:.1f} s")
+
+
+@app.command("check")
+def check(ctx: typer.Context, domains: DomainsArg = None) -> None:
+    """Show what an apply would change, per resource, without touching anything.
+
+    Exit 3 when something would change, 0 when Incus already matches.
+
+    Examples:
+
+      anklume domain check
+
+      anklume domain check pro
+    """
+    from anklume.apply.runner import PlaybookRequest  # noqa: PLC0415 -- keep CLI start fast
+    from anklume.apply.service import check_infra  # noqa: PLC0415 -- keep CLI start fast
+
+    opts = options(ctx)
+    req = PlaybookRequest(domains=_domains(opts.directory, domains), verbose=opts.verbose)
+    outcome, plan = check_infra(opts.directory, req)
+    if outcome.rc != 0:
+        _present.error(f"check failed (ansible-playbook exit {outcome.rc})")
+        raise typer.Exit(1)
+    if not plan:
+        _present.out("Incus matches the declared infrastructure: nothing to do.")
+        raise typer.Exit(0)
+    rows = [(a.action, a.resource, a.project, a.name, "; ".join(a.changes) or a.reason) for a in plan]
+    _present.table("Plan", ["action", "resource", "project", "name", "changes"], rows)
+    _present.out(f"{len(plan)} action{'s' if len(plan) != 1 else ''} pending; run 'anklume domain apply'.")
+    raise typer.Exit(3)
+
+
+@app.command("status")
+def status(ctx: typer.Context) -> None:
+    """Compare declared instances with live ones: state, IP address, drift.
+
+    Exit 3 when an instance is missing, stopped, misaddressed or orphaned.
+
+    Example: anklume domain status
+    """
+    from anklume.apply.service import infra_status  # noqa: PLC0415 -- keep CLI start fast
+
+    rows = infra_status(options(ctx).directory)
+    table = [(r.domain, r.name, r.project, r.state, r.ip, r.drift or "ok") for r in rows]
+    _present.table("Instances", ["domain", "instance", "project", "state", "ip", "drift"], table)
+    drifted = sum(1 for r in rows if r.drift)
+    if drifted:
+        _present.out(f"{drifted} instance{'s' if drifted != 1 else ''} drifted; run 'anklume domain apply'.")
+        raise typer.Exit(3)

@@ -1,0 +1,76 @@
+"""Reading the plan file of ``site.yml`` (plan-only mode) for ``anklume domain check``."""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from pathlib import Path
+
+import pytest
+
+from anklume.apply.plan import PlanAction, parse_plan, read_plan
+from anklume.errors import PlanError
+from anklume.plan.action import Action, to_dicts
+
+
+class PlanCase(t.NamedTuple):
+    test_id: str
+    actions: list[Action]
+    expected: list[tuple[str, str, str, tuple[str, ...]]]
+
+
+CASES = [
+    PlanCase("empty", [], []),
+    PlanCase(
+        "config_change",
+        [Action("update", "instance", "web", "pro", changes={"limits.cpu": ("1", "2")})],
+        [("update", "instance", "web", ("limits.cpu: 1 → 2",))],
+    ),
+    PlanCase(
+        "removed_and_added_keys",
+        [Action("update", "profile", "small", "pro", changes={"a": ("x", None), "b": (None, "y")})],
+        [("update", "profile", "small", ("a: - x", "b: + y"))],
+    ),
+    PlanCase(
+        "every_verb",
+        [
+            Action("create", "project", "t1"),
+            Action("needs-recreate", "instance", "db", "pro", reason="image changed"),
+            Action("orphan", "instance", "old", "pro"),
+            Action("delete", "network", "net-old"),
+        ],
+        [
+            ("needs-recreate", "instance", "db", ()),
+            ("orphan", "instance", "old", ()),
+            ("delete", "network", "net-old", ()),
+            ("create", "project", "t1", ()),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.test_id for c in CASES])
+def test_plan_actions_round_trip_through_json(case: PlanCase) -> None:
+    data = json.loads(json.dumps({"actions": to_dicts(case.actions)}))
+    got = parse_plan(data)
+    assert sorted((a.action, a.resource, a.name, a.changes) for a in got) == sorted(case.expected)
+
+
+def test_plain_list_and_per_kind_documents_are_read() -> None:
+    listed = parse_plan([{"action": "create", "resource": "network", "name": "net-a"}])
+    keyed = parse_plan({"networks": [{"action": "create", "name": "net-a"}]})
+    assert listed == keyed == [PlanAction("network", "net-a", "create")]
+
+
+def test_reason_is_kept_when_there_are_no_changes() -> None:
+    got = parse_plan([Action("needs-recreate", "instance", "db", reason="type lxc → vm").to_dict()])
+    assert got[0].reason == "type lxc → vm"
+
+
+def test_missing_or_broken_plan_file_is_a_plan_error(tmp_path: Path) -> None:
+    with pytest.raises(PlanError, match="wrote no plan"):
+        read_plan(tmp_path / "absent.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{", encoding="utf-8")
+    with pytest.raises(PlanError, match="not valid JSON"):
+        read_plan(bad)
