@@ -22,7 +22,7 @@ domains:
     description: Work
     subnet_id: 3
     profiles:
-      big: {config: {limits.cpu: "4"}}
+      big: {config: {limits.cpu: 4}}
     machines:
       web:
         ip: 10.100.3.10

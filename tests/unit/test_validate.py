@@ -166,10 +166,29 @@ CASES = [
         "privileged container is forbidden",
     ),
     BadInfra(
+        "privileged-yes",
+        "domains:\n  pro:\n    machines:\n      w:\n        config: {security.privileged: 'yes'}\n",
+        "8: domains.pro.machines.w.config.security.privileged",
+        "privileged container is forbidden",
+    ),
+    BadInfra(
+        "privileged-through-profile",
+        "domains:\n  pro:\n    profiles:\n      root: {config: {security.privileged: 1}}\n"
+        "    machines:\n      w: {profiles: [default, root]}\n",
+        "9: domains.pro.machines.w.profiles[1]",
+        "privileged container is forbidden",
+    ),
+    BadInfra(
+        "policy-empty-ports",
+        "domains:\n  pro: {}\nnetwork_policies:\n  - {from: pro, to: host, ports: []}\n",
+        "7: network_policies[0].ports",
+        "at least 1 item",
+    ),
+    BadInfra(
         "missing-role",
         "domains:\n  pro:\n    machines:\n      w: {roles: [nosuchrole]}\n",
         "7: domains.pro.machines.w.roles[0]",
-        "role 'nosuchrole' not found",
+        "role 'nosuchrole' of machine 'w' not found",
     ),
     BadInfra(
         "sv-consumer",
@@ -227,8 +246,27 @@ def test_all_problems_are_reported_together(write_infra: WriteInfra) -> None:
             "(> 255)",
         ),
         ("global: {}\ndomains: {d: {}}\n", "subnet_id is required in legacy addressing"),
+        (
+            "global: {addressing: {}, ai_access_policy: exclusive, ai_access_default: pro}\n"
+            "domains:\n  ai-tools: {machines: {llm: {}}}\n  pro: {}\n  perso: {machines: {q1: {}}}\n"
+            "network_policies:\n  - {from: perso, to: llm}\n  - {from: ai-tools, to: q1, bidirectional: true}\n",
+            "allows one policy reaching 'ai-tools' or its machines, found 2",
+        ),
+        (
+            "global: {}\ndomains:\n  d: {subnet_id: 1, machines: {p1: {}, q1: {ip: 10.100.1.5}}}\n"
+            "network_policies:\n  - {from: q1, to: p1}\n",
+            "machine 'p1' has no ip",
+        ),
     ],
-    ids=["firewall-vm", "ai-no-domain", "ai-default-self", "zone-overflow", "legacy-needs-id"],
+    ids=[
+        "firewall-vm",
+        "ai-no-domain",
+        "ai-default-self",
+        "zone-overflow",
+        "legacy-needs-id",
+        "ai-bypass",
+        "legacy-policy-machine-without-ip",
+    ],
 )
 def test_global_rules(write_infra: WriteInfra, body: str, says: str) -> None:
     root = write_infra("project_name: x\n" + body)

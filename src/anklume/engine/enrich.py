@@ -117,9 +117,20 @@ def _domain(name: str, dom: Domain, net: DomainNet, bridge: str, ctx: _Ctx) -> R
 
 
 def _profiles(dom: Domain) -> dict[str, dict[str, Any]] | None:
+    """Profiles with every value as the string Incus stores, like machine config."""
     if not dom.profiles:
         return None
-    return {name: p.model_dump(exclude_none=True) for name, p in dom.profiles.items()}
+    out: dict[str, dict[str, Any]] = {}
+    for name, profile in dom.profiles.items():
+        entry: dict[str, Any] = {}
+        if profile.devices is not None:
+            entry["devices"] = {
+                dev: {k: config_text(v) for k, v in conf.items()} for dev, conf in profile.devices.items()
+            }
+        if profile.config is not None:
+            entry["config"] = {k: config_text(v) for k, v in profile.config.items()}
+        out[name] = entry
+    return out
 
 
 def _machine(name: str, m: Machine, domain: str, dom: Domain, ctx: _Ctx) -> ResolvedMachine:

@@ -175,7 +175,9 @@ class Policy(Model):
     description: str = ""
     from_: Endpoint = Field(alias="from", description="A domain, a machine or host.")
     to: Endpoint = Field(description="A domain, a machine or host.")
-    ports: list[Annotated[int, Field(ge=1, le=65535)]] | Literal["all"] = "all"
+    ports: Annotated[list[Annotated[int, Field(ge=1, le=65535)]], Field(min_length=1)] | Literal["all"] = (
+        "all"
+    )
     protocol: Literal["tcp", "udp"] = "tcp"
     bidirectional: bool = False
 

@@ -14,7 +14,6 @@ from anklume.engine import write as writer
 from anklume.engine.enrich import enrich
 from anklume.engine.host import gather
 from anklume.engine.load import SourceMap, load
-from anklume.engine.model import Infra
 from anklume.engine.orphans import Orphan, clean_orphans, find_orphans
 from anklume.engine.render import render
 from anklume.engine.resolved import Resolved
@@ -33,25 +32,30 @@ def resolve(directory: Path, /, *, yolo: bool = False, check_roles: bool = True)
     host = gather(yolo=yolo, need_resources=policy is not None and policy is not False)
     resolved = enrich(infra, host, doc.source)
     if check_roles:
-        problems = missing_roles(infra, doc.source, role_search_path(directory))
+        problems = missing_roles(resolved, doc.source, role_search_path(directory))
         if problems:
             raise InfraError(problems)
     return resolved
 
 
-def missing_roles(infra: Infra, sm: SourceMap, search: list[Path]) -> list[Problem]:
-    """Report roles named in ``roles:`` that exist in none of the role directories."""
+def missing_roles(resolved: Resolved, sm: SourceMap, search: list[Path]) -> list[Problem]:
+    """Report roles named in ``roles:`` (or given to a derived machine) that exist nowhere."""
     existing: dict[str, bool] = {}
     problems = []
     where = ", ".join(p.name + "/" for p in search[:3])
-    for dname, domain in infra.domains.items():
-        for mname, machine in (domain.machines or {}).items():
+    for dom in resolved.domains.values():
+        for machine in dom.machines.values():
             for index, role in enumerate(machine.roles or []):
                 if role not in existing:
                     existing[role] = any((d / role).is_dir() for d in search)
-                if not existing[role]:
-                    path = ("domains", dname, "machines", mname, "roles", index)
-                    problems.append(sm.problem(path, f"role '{role}' not found in {where}"))
+                if existing[role]:
+                    continue
+                path: tuple[str | int, ...] = ("domains", dom.name, "machines", machine.name, "roles", index)
+                if machine.auto_added:
+                    path = ("global", "firewall_mode")
+                problems.append(
+                    sm.problem(path, f"role '{role}' of machine '{machine.name}' not found in {where}")
+                )
     return problems
 
 

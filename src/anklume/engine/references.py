@@ -7,8 +7,6 @@ each other: names that must be unique or must exist, and the global policies
 
 from __future__ import annotations
 
-from collections import Counter
-
 from anklume.engine.load import SourceMap
 from anklume.engine.model import Infra
 from anklume.errors import Problem
@@ -81,6 +79,9 @@ def endpoints(infra: Infra) -> set[str]:
 def _policies(infra: Infra, sm: SourceMap) -> list[Problem]:
     problems = []
     known = endpoints(infra)
+    without_ip = {
+        m for d in infra.domains.values() for m, mach in (d.machines or {}).items() if mach.ip is None
+    }
     for index, policy in enumerate(infra.network_policies or []):
         for key, name in (("from", policy.from_), ("to", policy.to)):
             if name not in known:
@@ -88,6 +89,12 @@ def _policies(infra: Infra, sm: SourceMap) -> list[Problem]:
                 problems.append(sm.problem(("network_policies", index, key), msg))
         if policy.from_ == policy.to:
             problems.append(sm.problem(("network_policies", index), "'from' and 'to' are the same"))
+        if infra.global_.addressing is None:
+            for key, name in (("from", policy.from_), ("to", policy.to)):
+                if name in without_ip:
+                    msg = f"machine '{name}' has no ip: a machine in a policy means its single address"
+                    hint = "give the machine an ip (legacy addressing assigns none), or name its domain"
+                    problems.append(sm.problem(("network_policies", index, key), msg, hint))
     return problems
 
 
@@ -137,8 +144,22 @@ def _ai_access(infra: Infra, sm: SourceMap) -> list[Problem]:
     elif default == AI_DOMAIN or default not in infra.domains:
         msg = f"'{default}' must be a declared domain other than '{AI_DOMAIN}'"
         problems.append(sm.problem(("global", "ai_access_default"), msg))
-    targets = Counter(p.to for p in infra.network_policies or [])
-    if targets[AI_DOMAIN] > 1:
-        msg = f"exclusive AI access allows at most one policy to '{AI_DOMAIN}', found {targets[AI_DOMAIN]}"
-        problems.append(sm.problem(("network_policies",), msg))
+    reaching = reaching_ai_tools(infra)
+    if len(reaching) > 1:
+        msg = (
+            f"exclusive AI access allows one policy reaching '{AI_DOMAIN}' or its machines, "
+            f"found {len(reaching)} (network_policies {', '.join(str(i) for i in reaching)})"
+        )
+        problems.append(sm.problem(("network_policies", reaching[1]), msg))
     return problems
+
+
+def reaching_ai_tools(infra: Infra) -> list[int]:
+    """Indexes of the policies that let a domain reach ``ai-tools`` or one of its machines."""
+    domain = infra.domains.get(AI_DOMAIN)
+    targets = {AI_DOMAIN, *((domain.machines or {}) if domain else {})}
+    return [
+        index
+        for index, p in enumerate(infra.network_policies or [])
+        if p.to in targets or (p.bidirectional and p.from_ in targets)
+    ]

@@ -44,4 +44,29 @@ def schema(part: str = "infra") -> dict[str, Any]:
     else:
         msg = f"unknown schema part {part!r}; choose one of {', '.join(PARTS)}"
         raise ValueError(msg)
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **out}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **_close_name_maps(out)}
+
+
+def _close_name_maps(node: Any) -> Any:
+    """Make name-keyed maps reject keys that are not valid names.
+
+    Pydantic writes ``dict[Name, X]`` as ``patternProperties`` only, which
+    lets any other key through; the engine rejects such keys, so the schema
+    must too: the pattern moves to ``propertyNames`` and the value schema to
+    ``additionalProperties``.
+
+    >>> _close_name_maps({"patternProperties": {"^a$": {"type": "string"}}, "propertyNames": {"maxLength": 3}})
+    {'propertyNames': {'maxLength': 3, 'pattern': '^a$'}, 'additionalProperties': {'type': 'string'}}
+    """
+    if isinstance(node, list):
+        return [_close_name_maps(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _close_name_maps(value) for key, value in node.items()}
+    patterns = out.get("patternProperties")
+    if isinstance(patterns, dict) and len(patterns) == 1 and "additionalProperties" not in out:
+        ((pattern, value),) = patterns.items()
+        del out["patternProperties"]
+        out["propertyNames"] = {**out.get("propertyNames", {}), "pattern": pattern}
+        out["additionalProperties"] = value
+    return out
