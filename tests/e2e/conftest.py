@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -104,6 +105,9 @@ class E2EInfra:
         env = dict(os.environ)
         env["ANKLUME_SKIP_HOST_SUBNET_CHECK"] = "1"
         env["ANKLUME_LOCK_FILE"] = str(self.lock_file)
+        # the applies of the tests must not replace the host's own table nor its boot file
+        env["ANKLUME_NFT_TABLE"] = "anklume_e2e_apply"
+        env["ANKLUME_ETC"] = str(self.lock_file.parent / "etc")
         return env
 
     def argv(self, *args: str) -> list[str]:
@@ -162,9 +166,7 @@ def cleanup(domains: tuple[str, ...] = DOMAINS) -> None:
             continue
         for inst in _existing(["list", "--project", project]):
             name = str(inst["name"])
-            incus_run(
-                ["config", "set", name, "security.protection.delete=false"], project=project, check=False
-            )
+            incus_run(["config", "set", name, "security.protection.delete=false"], project=project, check=False)
             incus_run(["delete", "--force", name], project=project, check=False)
         own = incus_run(["project", "get", project, "features.images"], check=False).stdout.strip()
         if own == "true":  # with false, the list shows (and this would delete) the default project's images
@@ -176,6 +178,8 @@ def cleanup(domains: tuple[str, ...] = DOMAINS) -> None:
         incus_run(["project", "delete", project], check=False)
     for domain in domains:
         incus_run(["network", "delete", f"net-{domain}"], check=False)
+    if shutil.which("nft"):  # the table the tests' applies deploy (see E2EInfra.env)
+        subprocess.run(["nft", "delete", "table", "inet", "anklume_e2e_apply"], capture_output=True, check=False)
 
 
 @pytest.fixture(scope="session")

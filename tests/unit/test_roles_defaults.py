@@ -22,6 +22,8 @@ ROLES = (
     "incus_instances",
     "base_system",
     "incus_nesting",
+    "incus_nftables",
+    "firewall_router",
 )
 _DEFAULT = re.compile(r"^([a-z][a-z0-9_]*):")
 
@@ -59,9 +61,7 @@ def test_default_is_commented_and_documented(default: RoleDefault) -> None:
 def test_role_shape(role: str) -> None:
     base = ROOT / "roles" / role
     main = (base / "tasks" / "main.yml").read_text(encoding="utf-8")
-    assert all(t.get("ansible.builtin.include_tasks") for t in yaml.safe_load(main)), (
-        "tasks/main.yml only dispatches"
-    )
+    assert all(t.get("ansible.builtin.include_tasks") for t in yaml.safe_load(main)), "tasks/main.yml only dispatches"
     for task_file in (base / "tasks").glob("*.yml"):
         assert len(task_file.read_text(encoding="utf-8").splitlines()) <= 200, task_file.name
     meta = yaml.safe_load((base / "meta" / "main.yml").read_text(encoding="utf-8"))

@@ -89,20 +89,21 @@ def apply(
         list[str] | None,
         typer.Option("--tags", help="Only run tasks with these Ansible tags (comma-separated)."),
     ] = None,
-    limit: Annotated[
-        str | None, typer.Option("--limit", help="Ansible host pattern limiting provisioning.")
-    ] = None,
+    limit: Annotated[str | None, typer.Option("--limit", help="Ansible host pattern limiting provisioning.")] = None,
     no_provision: Annotated[
         bool, typer.Option("--no-provision", help="Reconcile Incus only; skip provisioning inside instances.")
     ] = False,
     force_provision: Annotated[
         bool,
-        typer.Option(
-            "--force-provision", help="Provision every instance even when its fingerprint is unchanged."
-        ),
+        typer.Option("--force-provision", help="Provision every instance even when its fingerprint is unchanged."),
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option("--verify", help="Then prove the isolation with real packets (anklume network verify)."),
     ] = False,
 ) -> None:
-    """Reconcile Incus with the generated files: networks, projects, profiles, instances, then provisioning.
+    """Reconcile Incus with the generated files: host firewall, networks, projects, profiles, instances,
+    then provisioning.
 
     Examples:
 
@@ -110,7 +111,7 @@ def apply(
 
       anklume domain apply pro --no-provision
 
-      anklume domain apply --prune
+      anklume domain apply --prune --verify
     """
     from anklume.apply.runner import PlaybookRequest  # noqa: PLC0415 -- keep CLI start fast
     from anklume.apply.service import apply_infra  # noqa: PLC0415 -- keep CLI start fast
@@ -137,6 +138,14 @@ def apply(
         raise typer.Exit(1)
     count = len(summary.changes)
     _present.info(f"apply done: {count} change{'s' if count != 1 else ''} in {summary.duration:.1f} s")
+    if verify:
+        from anklume.cli.network import present_report  # noqa: PLC0415 -- keep CLI start fast
+        from anklume.engine.pipeline import resolve  # noqa: PLC0415
+        from anklume.network.verify.run import verify as run_verify  # noqa: PLC0415
+
+        _present.info("verifying the isolation with real packets")
+        if not present_report(run_verify(resolve(opts.directory, check_roles=False))):
+            raise typer.Exit(1)
 
 
 @app.command("check")

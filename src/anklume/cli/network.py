@@ -1,0 +1,149 @@
+"""``anklume network``: the host table ``inet anklume``, its drift, and proof by real traffic."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from anklume.cli import _present
+from anklume.cli.context import options
+
+if TYPE_CHECKING:
+    from anklume.engine.resolved import Resolved
+    from anklume.network.verify.run import Report
+
+app = typer.Typer(
+    help="Network isolation: print, deploy and check the host nftables table; prove it with real traffic.",
+    no_args_is_help=True,
+)
+
+
+def _resolved(ctx: typer.Context) -> Resolved:
+    from anklume.engine.pipeline import resolve  # noqa: PLC0415 -- keep CLI start fast
+
+    return resolve(options(ctx).directory, check_roles=False)
+
+
+@app.command("rules")
+def rules(
+    ctx: typer.Context,
+    for_router: Annotated[
+        bool, typer.Option("--router", help="Print the firewall instance's ruleset (firewall_mode: vm).")
+    ] = False,
+) -> None:
+    """Print the ruleset that deploy would load (nothing is changed).
+
+    Examples:
+
+      anklume network rules
+
+      anklume network rules --router > firewall.nft
+    """
+    from anklume.network import deploy, router  # noqa: PLC0415 -- keep CLI start fast
+
+    resolved = _resolved(ctx)
+    if for_router:
+        _present.raw(router.render(resolved))
+        return
+    ruleset = deploy.intended(resolved)
+    for warning in ruleset.warnings:
+        _present.warn(warning)
+    _present.raw(ruleset.text)
+
+
+@app.command("deploy")
+def deploy_cmd(ctx: typer.Context) -> None:
+    """Check and load table inet anklume atomically, write its boot file, install the boot hook (root).
+
+    Only anklume's table is replaced; no other table is flushed or changed.
+    The last line of the output says changed=true when the table, its boot
+    file or the boot unit changed.
+
+    Example: sudo anklume network deploy
+    """
+    from anklume.network import deploy  # noqa: PLC0415 -- keep CLI start fast
+
+    done = deploy.deploy(_resolved(ctx))
+    for warning in done.warnings:
+        _present.warn(warning)
+    state = "loaded" if done.loaded else "already up to date"
+    boot = "written" if done.rules_written else "unchanged"
+    _present.info(f"table inet {done.table} {state}; boot file {done.rules_file} {boot}; {done.hook.note}")
+    # one machine-readable line for the incus_nftables role and scripts
+    _present.out(f"changed={str(done.changed).lower()}")
+
+
+@app.command("status")
+def status(ctx: typer.Context) -> None:
+    """Compare the live table with the intended one: exit 0 in sync, 3 on drift (with the diff).
+
+    Also reports other tables whose forward/input chains drop by default
+    (Docker's, for example), which would drop flows anklume allows.
+
+    Example: sudo anklume network status
+    """
+    from anklume.network import deploy  # noqa: PLC0415 -- keep CLI start fast
+
+    state = deploy.status(_resolved(ctx))
+    for text in state.explanations:
+        _present.warn(text)
+    if state.in_sync:
+        _present.out(f"table inet {state.table}: in sync")
+        return
+    if not state.present:
+        _present.out(f"table inet {state.table}: missing (run 'anklume network deploy')")
+    else:
+        _present.out(f"table inet {state.table}: drift")
+        _present.raw(state.diff)
+    raise typer.Exit(3)
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    max_probes: Annotated[int, typer.Option("--max-probes", min=1, max=2000, help="Upper bound on probes.")] = 400,
+    show_all: Annotated[bool, typer.Option("--all", help="List every probe, not only failures.")] = False,
+) -> None:
+    """Prove the policy with real packets between running instances: exit 0 when all behave, 1 otherwise.
+
+    For each ordered pair of domains, each policy's ports and each domain to
+    the host, a listener starts in the target and a probe is sent from the
+    source. Only anklume instance IPs and anklume bridge gateways are probed.
+
+    Examples:
+
+      sudo anklume network verify
+
+      sudo anklume network verify --all
+    """
+    from anklume.network.verify.run import verify as run_verify  # noqa: PLC0415 -- keep CLI start fast
+
+    report = run_verify(_resolved(ctx), limit=max_probes)
+    if not present_report(report, show_all=show_all):
+        raise typer.Exit(1)
+
+
+def present_report(report: Report, *, show_all: bool = False) -> bool:
+    """Print a verify report (failures, or every probe); return whether it passed."""
+    rows = [
+        (
+            f"{o.probe.source.machine} ({o.probe.source.domain})",
+            o.probe.target_label,
+            f"{o.probe.protocol}/{o.probe.port}",
+            "allow" if o.probe.expected else "block",
+            {True: "reached", False: "blocked", None: "-"}[o.observed],
+            o.verdict,
+        )
+        for o in report.outcomes
+        if show_all or o.verdict != "ok"
+    ]
+    if rows:
+        _present.table("Probes", ["from", "to", "service", "expected", "observed", "verdict"], rows)
+    _present.out(
+        f"{len(report.outcomes)} probes in {report.seconds:.1f} s: {report.count('ok')} ok, "
+        f"{report.count('LEAK')} leaks, {report.count('BLOCKED')} blocked allowed flows, "
+        f"{report.count('skipped')} skipped"
+        + (f" ({report.left_out} left out by --max-probes)" if report.left_out else "")
+    )
+    return report.passed

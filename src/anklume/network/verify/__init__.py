@@ -1,0 +1,1 @@
+"""``anklume network verify``: prove the policy with real packets."""
