@@ -34,9 +34,7 @@ def edited_infra(base: str) -> str:
     text = text[:start] + text[end:]
     text = text.replace("      ak1-old:\n        ephemeral: true\n", "")
     text = text.replace("      ak1-keep: {}\n", "")
-    text = text.replace(
-        '          limits.cpu: "1"\n          limits.memory: 256MiB\n', '          limits.cpu: "2"\n'
-    )
+    text = text.replace('          limits.cpu: "1"\n          limits.memory: 256MiB\n', '          limits.cpu: "2"\n')
     return text + ADDED_DOMAIN
 
 

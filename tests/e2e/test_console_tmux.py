@@ -107,9 +107,7 @@ def test_windows_are_domains_and_panes_are_running_machines(tmux: Tmux, declared
 
 
 def test_panes_carry_trust_colours_and_labels_set_by_the_server(tmux: Tmux, declared: Layout) -> None:
-    layout = running_only(
-        declared, running("admin-ctl", "pro-dev", "pro-web", "perso-desk", "dmz-box", "lab-tmp")
-    )
+    layout = running_only(declared, running("admin-ctl", "pro-dev", "pro-web", "perso-desk", "dmz-box", "lab-tmp"))
     sync(tmux, layout, command=cat)
     trust = {d.name: d.trust_level for d in layout.domains}
     panes = tmux.panes("anklume")

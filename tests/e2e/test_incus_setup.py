@@ -24,9 +24,7 @@ def _state() -> dict[str, str]:
     """What the script may change: apt sources, pools, networks, default profile."""
     incus = shutil.which("incus") or "incus"
     sources = Path("/etc/apt/sources.list.d")
-    state = {
-        path.name: path.read_text(encoding="utf-8") for path in sorted(sources.glob("*")) if path.is_file()
-    }
+    state = {path.name: path.read_text(encoding="utf-8") for path in sorted(sources.glob("*")) if path.is_file()}
     for key, argv in {
         "pools": ["storage", "list", "--format", "csv", "--columns", "nd"],
         "networks": ["network", "list", "--format", "csv", "--columns", "n4"],

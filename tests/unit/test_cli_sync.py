@@ -22,9 +22,7 @@ def test_installed_command_runs_and_reports_its_version() -> None:
     assert proc.stdout.strip() == f"anklume {__version__}"
 
 
-def test_sync_writes_then_changes_nothing(
-    write_infra: WriteInfra, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_sync_writes_then_changes_nothing(write_infra: WriteInfra, capsys: pytest.CaptureFixture[str]) -> None:
     root = write_infra(MINIMAL)
     assert main(["-C", str(root), "sync"]) == 0
     assert "5 new" not in capsys.readouterr().out
@@ -47,9 +45,7 @@ def test_user_content_outside_the_block_survives(write_infra: WriteInfra) -> Non
     assert text.endswith("# Your custom variables below:\nmy_var: 42  # mine\n")
 
 
-def test_check_exits_3_and_lists_stale_files(
-    write_infra: WriteInfra, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_check_exits_3_and_lists_stale_files(write_infra: WriteInfra, capsys: pytest.CaptureFixture[str]) -> None:
     root = write_infra(MINIMAL)
     assert main(["-C", str(root), "sync", "--check"]) == 3
     assert "group_vars/all.yml" in capsys.readouterr().out
@@ -58,9 +54,7 @@ def test_check_exits_3_and_lists_stale_files(
     assert main(["-C", str(root), "sync", "--check"]) == 0
 
 
-def test_dry_run_prints_a_diff_and_writes_nothing(
-    write_infra: WriteInfra, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_dry_run_prints_a_diff_and_writes_nothing(write_infra: WriteInfra, capsys: pytest.CaptureFixture[str]) -> None:
     root = write_infra(MINIMAL)
     assert main(["-C", str(root), "sync", "--dry-run"]) == 0
     out = capsys.readouterr().out
@@ -72,9 +66,7 @@ def test_dry_run_prints_a_diff_and_writes_nothing(
 def test_orphans_are_reported_and_cleaned_only_when_asked(
     write_infra: WriteInfra, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = write_infra(
-        MINIMAL.replace("      pro-a: {}\n", "      pro-a: {}\n      old: {ephemeral: true}\n")
-    )
+    root = write_infra(MINIMAL.replace("      pro-a: {}\n", "      pro-a: {}\n      old: {ephemeral: true}\n"))
     main(["-C", str(root), "sync"])
     write_infra(MINIMAL)
     assert main(["-C", str(root), "sync"]) == 0
@@ -88,9 +80,7 @@ def test_orphans_are_reported_and_cleaned_only_when_asked(
 
 def test_invalid_input_exits_2_without_traceback(tmp_path: Path) -> None:
     (tmp_path / "infra.yml").write_text("project_name: x\nglobal: {}\ndomains: [1, 2]\n")
-    proc = subprocess.run(
-        [str(ANKLUME), "-C", str(tmp_path), "sync"], capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run([str(ANKLUME), "-C", str(tmp_path), "sync"], capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert "infra.yml:3: domains:" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -133,9 +123,7 @@ def test_files_of_a_disabled_domain_are_kept_and_not_orphans(
 ) -> None:
     root = write_infra(MINIMAL.replace("    subnet_id: 0\n", "    subnet_id: 0\n    ephemeral: true\n"))
     main(["-C", str(root), "sync"])
-    write_infra(
-        MINIMAL.replace("    subnet_id: 0\n", "    subnet_id: 0\n    ephemeral: true\n    enabled: false\n")
-    )
+    write_infra(MINIMAL.replace("    subnet_id: 0\n", "    subnet_id: 0\n    ephemeral: true\n    enabled: false\n"))
     assert main(["-C", str(root), "sync", "--clean-orphans"]) == 0
     assert "orphan" not in capsys.readouterr().err
     assert (root / "group_vars" / "perso.yml").exists()

@@ -114,9 +114,7 @@ def test_border_label_never_shows_the_pane_title() -> None:
 def test_running_only_keeps_running_machines_and_every_domain() -> None:
     layout = Layout(
         (
-            DomainPanes(
-                "pro", "trusted", (MachinePane("web", "001-web", "001-pro"), MachinePane("db", "db", "pro"))
-            ),
+            DomainPanes("pro", "trusted", (MachinePane("web", "001-web", "001-pro"), MachinePane("db", "db", "pro"))),
             DomainPanes("lab", "disposable", (MachinePane("x", "x", "lab"),)),
         )
     )

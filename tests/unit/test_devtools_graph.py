@@ -32,8 +32,7 @@ def absent_tools() -> list[str]:
 def test_graph_runs_on_the_project_itself(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     if missing := absent_tools():
         pytest.skip(
-            f"not installed: {', '.join(missing)} "
-            "(pip install -e '.[dev]'; apt-get install graphviz shellcheck)"
+            f"not installed: {', '.join(missing)} (pip install -e '.[dev]'; apt-get install graphviz shellcheck)"
         )
     assert main(["-C", str(REPO), "dev", "graph", "--output", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -55,9 +54,7 @@ def test_a_missing_tool_says_how_to_install_it(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
-    assert (
-        main(["-C", str(REPO), "dev", "graph", "--type", "code", "--type", "vars", "-o", str(tmp_path)]) == 1
-    )
+    assert main(["-C", str(REPO), "dev", "graph", "--type", "code", "--type", "vars", "-o", str(tmp_path)]) == 1
     captured = capsys.readouterr()
     assert "not run" in captured.out
     assert "error: code: pyan3 not found; install it: pip install pyan3" in captured.err
@@ -65,9 +62,7 @@ def test_a_missing_tool_says_how_to_install_it(
     assert "Traceback" not in captured.out + captured.err
 
 
-def test_one_missing_tool_does_not_hide_the_other_results(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_one_missing_tool_does_not_hide_the_other_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if shutil.which("shellcheck") is None:
         pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
     real_find = tools.find

@@ -152,9 +152,7 @@ def test_if_missing_skips_without_building(fake_incus: FakeIncus, stub_steps: li
     assert stub_steps == []
 
 
-def test_build_runs_steps_in_order_and_cleans_up(
-    fake_incus: FakeIncus, stub_steps: list[str], tmp_path: Path
-) -> None:
+def test_build_runs_steps_in_order_and_cleans_up(fake_incus: FakeIncus, stub_steps: list[str], tmp_path: Path) -> None:
     lines: list[str] = []
     result = build_mod.build(SPEC, progress=lines.append, cache=None)
     assert stub_steps == ["preflight", "bootstrap", "install", "configure", "clean", "pack rootfs"]

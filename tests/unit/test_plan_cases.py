@@ -31,8 +31,7 @@ class PlanCase(NamedTuple):
 
 def _cases() -> list[PlanCase]:
     return [
-        PlanCase(f"{path.parent.name}/{path.stem}", path.parent.name, path)
-        for path in sorted(CASES.glob("*/*.yaml"))
+        PlanCase(f"{path.parent.name}/{path.stem}", path.parent.name, path) for path in sorted(CASES.glob("*/*.yaml"))
     ]
 
 

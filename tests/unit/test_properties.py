@@ -99,9 +99,7 @@ SCALARS = st.one_of(
 )
 TREES = st.recursive(
     SCALARS,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
     max_leaves=20,
 )
 
@@ -119,9 +117,7 @@ def _mutate(data: Any, path: list[int], value: Any) -> Any:
 
 @SETTINGS
 @given(infras(), st.lists(st.integers(0, 50), max_size=6), TREES)
-def test_mutated_documents_raise_only_anklume_errors(
-    data: dict[str, Any], path: list[int], value: Any
-) -> None:
+def test_mutated_documents_raise_only_anklume_errors(data: dict[str, Any], path: list[int], value: Any) -> None:
     mutated = _mutate(data, path, value)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

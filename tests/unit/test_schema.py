@@ -21,9 +21,7 @@ from anklume.engine.yamlsrc import SourceMap, parse_yaml
 from tests.conftest import REPO
 
 SCHEMA_DIR = REPO / "docs" / "schema"
-EXAMPLE_FILES = sorted(
-    [*(REPO / "examples").glob("*/infra.yml"), *(REPO / "examples").glob("*/infra/**/*.yml")]
-)
+EXAMPLE_FILES = sorted([*(REPO / "examples").glob("*/infra.yml"), *(REPO / "examples").glob("*/infra/**/*.yml")])
 
 
 def part_of(path: Path) -> str:
@@ -77,10 +75,7 @@ def test_every_part_of_the_directory_mode_is_covered_by_the_examples() -> None:
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=[str(p.relative_to(REPO)) for p in EXAMPLE_FILES])
 def test_example_file_validates_against_the_schema_of_its_part(path: Path) -> None:
     data = read_yaml(path.read_text(encoding="utf-8"), path)
-    errors = [
-        f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
-        for e in validator(part_of(path)).iter_errors(data)
-    ]
+    errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator(part_of(path)).iter_errors(data)]
     assert errors == []
 
 
@@ -94,9 +89,7 @@ class Invalid(t.NamedTuple):
 INFRA_HEAD = "project_name: x\nglobal: {addressing: {zone_base: 100}}\n"
 
 INVALID = [
-    Invalid(
-        "unknown-domain-key", "infra", INFRA_HEAD + "domains: {pro: {trust-level: admin}}\n", "trust-level"
-    ),
+    Invalid("unknown-domain-key", "infra", INFRA_HEAD + "domains: {pro: {trust-level: admin}}\n", "trust-level"),
     Invalid("bad-trust-level", "infra", INFRA_HEAD + "domains: {pro: {trust_level: high}}\n", "'high'"),
     Invalid("missing-domains", "infra", INFRA_HEAD, "'domains' is a required property"),
     Invalid(
@@ -112,12 +105,8 @@ INVALID = [
         "'container'",
     ),
     Invalid("domain-name-too-long", "domains", "averyverylongname: {}\n", "too long"),
-    Invalid(
-        "port-out-of-range", "policies", "network_policies: [{from: a, to: b, ports: [70000]}]\n", "70000"
-    ),
-    Invalid(
-        "policy-protocol", "policies", "network_policies: [{from: a, to: b, protocol: icmp}]\n", "'icmp'"
-    ),
+    Invalid("port-out-of-range", "policies", "network_policies: [{from: a, to: b, ports: [70000]}]\n", "70000"),
+    Invalid("policy-protocol", "policies", "network_policies: [{from: a, to: b, protocol: icmp}]\n", "'icmp'"),
     Invalid("domains-not-in-base", "base", "project_name: x\nglobal: {}\ndomains: {}\n", "domains"),
     Invalid(
         "volume-not-absolute",

@@ -81,10 +81,7 @@ def test_malformed_lines_are_skipped(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_importing_telemetry_does_not_load_the_plotting_library() -> None:
-    code = (
-        "import sys, anklume.telemetry; "
-        "print('plotext' in sys.modules, 'anklume.telemetry.report' in sys.modules)"
-    )
+    code = "import sys, anklume.telemetry; print('plotext' in sys.modules, 'anklume.telemetry.report' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.split() == ["False", "False"]
 

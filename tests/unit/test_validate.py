@@ -90,9 +90,7 @@ CASES = [
     ),
     BadInfra("host-reserved", "domains:\n  host: {}\n", "5: domains.host", "reserved"),
     BadInfra("wrong-type-bool", "domains:\n  pro: {nat: maybe}\n", "5: domains.pro.nat", "valid boolean"),
-    BadInfra(
-        "wrong-type-int", "domains:\n  pro: {subnet_id: '3'}\n", "5: domains.pro.subnet_id", "valid integer"
-    ),
+    BadInfra("wrong-type-int", "domains:\n  pro: {subnet_id: '3'}\n", "5: domains.pro.subnet_id", "valid integer"),
     BadInfra(
         "subnet-id-range",
         "domains:\n  pro: {subnet_id: 300}\n",

@@ -140,9 +140,7 @@ def test_apply_leaves_no_temporary_file(tmp_path: Path) -> None:
     assert names == ["all.yml", "pro.yml", "web.yml"]
 
 
-def test_a_failed_write_keeps_the_old_file_and_cleans_up(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failed_write_keeps_the_old_file_and_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _put(tmp_path, WEB, b"mine: 1\n")
 
     def refuse(src: str, dst: str) -> None:

@@ -58,8 +58,5 @@ def find_ansible_playbook() -> Path:
     found = shutil.which("ansible-playbook")
     if found:
         return Path(found)
-    msg = (
-        "ansible-playbook not found; install Ansible into anklume's environment: "
-        "pip install 'anklume[ansible]'"
-    )
+    msg = "ansible-playbook not found; install Ansible into anklume's environment: pip install 'anklume[ansible]'"
     raise UsageError(msg)

@@ -27,8 +27,7 @@ class StaleFilesError(UsageError):
         shown = ", ".join(str(f) for f in self.files[:5])
         more = f" and {len(self.files) - 5} more" if len(self.files) > 5 else ""
         super().__init__(
-            f"generated files are out of date with infra.yml ({shown}{more}); "
-            f"run 'anklume sync' in {directory} first"
+            f"generated files are out of date with infra.yml ({shown}{more}); run 'anklume sync' in {directory} first"
         )
 
 

@@ -56,9 +56,7 @@ def apply_infra(infra_dir: Path, req: runner.PlaybookRequest) -> RunOutcome:
     req = replace(req, disabled=generated.disabled)
     lock_path = lock.default_lock_path(infra_dir)
     with lock.apply_lock(lock_path, sys.argv) as fd:
-        outcome, _ = _run(
-            infra_dir, generated.inventory, replace(req, plan_file=None), quiet=False, keep_fd=fd
-        )
+        outcome, _ = _run(infra_dir, generated.inventory, replace(req, plan_file=None), quiet=False, keep_fd=fd)
     return outcome
 
 

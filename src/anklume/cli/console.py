@@ -50,18 +50,14 @@ def console(
         typer.Option("--dry-run", help="Print the layout of every declared machine; touch nothing."),
     ] = False,
     kill: Annotated[bool, typer.Option("--kill", help="Kill the console session.")] = False,
-    session: Annotated[
-        str, typer.Option("--session", help="tmux session name.", callback=_tmux_name)
-    ] = "anklume",
+    session: Annotated[str, typer.Option("--session", help="tmux session name.", callback=_tmux_name)] = "anklume",
     socket_name: Annotated[
         str | None,
         typer.Option("--socket-name", "-L", help="tmux server socket name (tmux -L).", callback=_tmux_name),
     ] = None,
     attach: Annotated[
         bool,
-        typer.Option(
-            "--attach/--no-attach", help="Attach when run in a terminal (default) or only print how."
-        ),
+        typer.Option("--attach/--no-attach", help="Attach when run in a terminal (default) or only print how."),
     ] = True,
 ) -> None:
     """Open a tmux session: a window per domain, a pane per running machine.

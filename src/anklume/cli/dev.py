@@ -40,9 +40,7 @@ def graph(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option(
-            "--output", "-o", help="Directory for the files (default: build/graphs).", file_okay=False
-        ),
+        typer.Option("--output", "-o", help="Directory for the files (default: build/graphs).", file_okay=False),
     ] = None,
 ) -> None:
     """Draw the code graphs and list dead code, then print a summary.

@@ -25,9 +25,7 @@ class Release(StrEnum):
 
 @app.command("build")
 def build(
-    release: Annotated[
-        Release, typer.Option("--release", "-r", help="Debian release to build.")
-    ] = Release.bookworm,
+    release: Annotated[Release, typer.Option("--release", "-r", help="Debian release to build.")] = Release.bookworm,
     alias: Annotated[
         str | None,
         typer.Option(
@@ -36,9 +34,7 @@ def build(
             show_default=False,
         ),
     ] = None,
-    if_missing: Annotated[
-        bool, typer.Option("--if-missing", help="Do nothing when the alias already exists.")
-    ] = False,
+    if_missing: Annotated[bool, typer.Option("--if-missing", help="Do nothing when the alias already exists.")] = False,
     mirror: Annotated[
         str | None,
         typer.Option(

@@ -53,9 +53,7 @@ def root(
             file_okay=False,
         ),
     ] = Path(),
-    verbose: Annotated[
-        int, typer.Option("-v", "--verbose", count=True, help="More diagnostics (-vv: debug).")
-    ] = 0,
+    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="More diagnostics (-vv: debug).")] = 0,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),

@@ -17,9 +17,7 @@ def schema(
         str,
         typer.Argument(help="infra (infra.yml), base, domains or policies (the files of infra/)."),
     ] = "infra",
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")
-    ] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Print the JSON Schema of infra.yml (or of one file of the infra/ directory).
 

@@ -21,9 +21,7 @@ def sync(
     ] = False,
     clean_orphans: Annotated[
         bool,
-        typer.Option(
-            "--clean-orphans", help="Delete generated files nothing declares (never protected ones)."
-        ),
+        typer.Option("--clean-orphans", help="Delete generated files nothing declares (never protected ones)."),
     ] = False,
     yolo: Annotated[
         bool, typer.Option("--yolo", help="Allow privileged containers without a VM above (unsafe).")

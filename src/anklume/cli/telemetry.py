@@ -67,13 +67,9 @@ def report(
     ] = None,
     log: Annotated[
         Path | None,
-        typer.Option(
-            "--log", help="Read this usage log instead of ~/.anklume/telemetry/usage.jsonl.", dir_okay=False
-        ),
+        typer.Option("--log", help="Read this usage log instead of ~/.anklume/telemetry/usage.jsonl.", dir_okay=False),
     ] = None,
-    width: Annotated[
-        int | None, typer.Option("--width", min=40, help="Chart width (default: the terminal's).")
-    ] = None,
+    width: Annotated[int | None, typer.Option("--width", min=40, help="Chart width (default: the terminal's).")] = None,
 ) -> None:
     """Draw charts of the usage log: commands per day, duration per command, failures.
 

@@ -113,9 +113,7 @@ def layout_from(resolved: ResolvedLike, *, domain: str | None = None) -> Layout:
             DomainPanes(
                 name,
                 str(d.trust_level),
-                tuple(
-                    MachinePane(mname, m.instance_name, d.incus_project) for mname, m in d.machines.items()
-                ),
+                tuple(MachinePane(mname, m.instance_name, d.incus_project) for mname, m in d.machines.items()),
             )
             for name, d in enabled.items()
         )

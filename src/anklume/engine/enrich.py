@@ -59,15 +59,11 @@ def enrich(infra: Infra, host: HostFacts, sm: SourceMap, /) -> Resolved:
         raise InfraError(problems)
     devices = _merge(shared_volume_devices(infra), persistent_data_devices(infra))
     ctx = _Ctx(infra, prefix, ips, devices, added)
-    domains = {
-        name: _domain(name, dom, nets[name], bridges[name], ctx) for name, dom in infra.domains.items()
-    }
+    domains = {name: _domain(name, dom, nets[name], bridges[name], ctx) for name, dom in infra.domains.items()}
     if infra.global_.gpu_policy == "shared":
         gpus = [m.name for d in domains.values() for m in d.machines.values() if m.gpu]
         if len(gpus) > 1:
-            warnings.append(
-                f"{len(gpus)} instances share the GPU ({', '.join(gpus)}): no isolation between them"
-            )
+            warnings.append(f"{len(gpus)} instances share the GPU ({', '.join(gpus)}): no isolation between them")
     rules, raw = policies(infra)
     g = infra.global_
     return Resolved(
@@ -153,9 +149,7 @@ def _machine(name: str, m: Machine, domain: str, dom: Domain, ctx: _Ctx) -> Reso
         config=config or None,
         devices=devices or None,
         storage_volumes=(
-            {k: v.model_dump(exclude_none=True) for k, v in m.storage_volumes.items()}
-            if m.storage_volumes
-            else None
+            {k: v.model_dump(exclude_none=True) for k, v in m.storage_volumes.items()} if m.storage_volumes else None
         ),
         roles=list(m.roles) if m.roles is not None else None,
         weight=m.weight,

@@ -58,10 +58,7 @@ def _zones(infra: Infra, sm: SourceMap) -> tuple[dict[str, DomainNet], list[Prob
         second = addr.second_octet(cfg.zone_base, cfg.zone_step, trust)
         if second > 255:
             for name in members:
-                msg = (
-                    f"zone_base {cfg.zone_base} + zone_step {cfg.zone_step} "
-                    f"puts '{trust}' at {second} (> 255)"
-                )
+                msg = f"zone_base {cfg.zone_base} + zone_step {cfg.zone_step} puts '{trust}' at {second} (> 255)"
                 problems.append(sm.problem(("domains", name, "trust_level"), msg, "lower global.addressing"))
             continue
         owner: dict[int, str] = {}
@@ -80,9 +77,7 @@ def _zones(infra: Infra, sm: SourceMap) -> tuple[dict[str, DomainNet], list[Prob
     return nets, problems
 
 
-def machine_ips(
-    infra: Infra, nets: dict[str, DomainNet], sm: SourceMap
-) -> tuple[dict[str, str | None], list[Problem]]:
+def machine_ips(infra: Infra, nets: dict[str, DomainNet], sm: SourceMap) -> tuple[dict[str, str | None], list[Problem]]:
     """Check explicit addresses and give the others one (zone mode only)."""
     ips: dict[str, str | None] = {}
     problems: list[Problem] = []
@@ -103,13 +98,9 @@ def machine_ips(
                 msg = f"{machine.ip} is outside the domain's subnet {addr.subnet_of(net.prefix)}"
                 problems.append(sm.problem(path, msg))
             elif number in {0, addr.GATEWAY, 255}:
-                problems.append(
-                    sm.problem(path, f"{machine.ip} is the network, gateway or broadcast address")
-                )
+                problems.append(sm.problem(path, f"{machine.ip} is the network, gateway or broadcast address"))
             if machine.ip in used:
-                problems.append(
-                    sm.problem(path, f"{machine.ip} is already used by machine '{used[machine.ip]}'")
-                )
+                problems.append(sm.problem(path, f"{machine.ip} is already used by machine '{used[machine.ip]}'"))
             used.setdefault(machine.ip, mname)
         explicit = [m.ip for m in machines.values()]
         filled = addr.auto_ips(net.prefix, explicit) if auto else explicit

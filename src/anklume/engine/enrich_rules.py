@@ -95,9 +95,7 @@ def limits(
     }
     limits, over = allocate(policy, host.cpus, host.memory_bytes, machines)
     if over and not policy.overcommit:
-        hint = (
-            "lower the limits, add weight to the important machines, or set resource_policy.overcommit: true"
-        )
+        hint = "lower the limits, add weight to the important machines, or set resource_policy.overcommit: true"
         problems.append(sm.problem(("global", "resource_policy"), f"resources overcommitted: {over}", hint))
     elif over:
         warnings.append(f"resources overcommitted: {over}")
@@ -106,20 +104,12 @@ def limits(
 
 def policies(infra: Infra) -> tuple[list[ResolvedPolicy], list[dict[str, Any]] | None]:
     declared = infra.network_policies or []
-    policies = [
-        ResolvedPolicy(p.description, p.from_, p.to, p.ports, p.protocol, p.bidirectional) for p in declared
-    ]
+    policies = [ResolvedPolicy(p.description, p.from_, p.to, p.ports, p.protocol, p.bidirectional) for p in declared]
     raw = [p.model_dump(by_alias=True, exclude_unset=True) for p in declared]
     g = infra.global_
-    if (
-        g.ai_access_policy == "exclusive"
-        and g.ai_access_default
-        and not any(p.to == AI_DOMAIN for p in declared)
-    ):
+    if g.ai_access_policy == "exclusive" and g.ai_access_default and not any(p.to == AI_DOMAIN for p in declared):
         desc = f"Exclusive AI access: {g.ai_access_default} (added by anklume)"
-        policies.append(
-            ResolvedPolicy(desc, g.ai_access_default, AI_DOMAIN, "all", "tcp", True, auto_added=True)
-        )
+        policies.append(ResolvedPolicy(desc, g.ai_access_default, AI_DOMAIN, "all", "tcp", True, auto_added=True))
         raw.append(
             {
                 "description": desc,

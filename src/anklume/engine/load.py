@@ -52,10 +52,7 @@ def find_source(root: Path) -> Path:
         return single
     if directory.is_dir():
         return directory
-    msg = (
-        f"no infra.yml or infra/ in {root}; create one "
-        "(see examples/) or pass the infra directory with -C DIR"
-    )
+    msg = f"no infra.yml or infra/ in {root}; create one (see examples/) or pass the infra directory with -C DIR"
     raise UsageError(msg)
 
 
@@ -124,9 +121,7 @@ def _load_directory(directory: Path, root: Path) -> Document:
     return Document(merged, sm, root, directory_mode=True, problems=problems)
 
 
-def _load_domain_files(
-    directory: Path, root: Path, sm: SourceMap, problems: list[Problem]
-) -> dict[str, Any] | None:
+def _load_domain_files(directory: Path, root: Path, sm: SourceMap, problems: list[Problem]) -> dict[str, Any] | None:
     """Merge infra/domains/*.yml (sorted by name); a domain defined twice is an error."""
     domains: dict[str, Any] = {}
     owner: dict[str, Path] = {}

@@ -69,8 +69,7 @@ class HostReserve(Model):
         "20%", description='Percentage ("20%") or number of CPUs kept for the host.'
     )
     memory: (
-        Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)?(%|[KMGT]i?B?)$")]
-        | Annotated[float, Field(gt=0)]
+        Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)?(%|[KMGT]i?B?)$")] | Annotated[float, Field(gt=0)]
     ) = Field("20%", description='Percentage ("20%"), size ("4GiB") or bytes kept for the host.')
 
 
@@ -89,11 +88,9 @@ class ResourcePolicy(Model):
 class Global(Model):
     """Settings that apply to the whole infrastructure."""
 
-    addressing: Addressing | None = Field(
-        None, description="Zone addressing (recommended); absent: legacy mode."
-    )
-    base_subnet: Annotated[str, StringConstraints(pattern=r"^10\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$")] = (
-        Field("10.100", description="Legacy mode only: subnets are <base_subnet>.<subnet_id>.0/24.")
+    addressing: Addressing | None = Field(None, description="Zone addressing (recommended); absent: legacy mode.")
+    base_subnet: Annotated[str, StringConstraints(pattern=r"^10\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$")] = Field(
+        "10.100", description="Legacy mode only: subnets are <base_subnet>.<subnet_id>.0/24."
     )
     default_os_image: ImageRef = Field("images:debian/13", description="Image of machines that name none.")
     default_connection: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
@@ -137,9 +134,7 @@ class Machine(Model):
     type: Literal["lxc", "vm"] = "lxc"
     ip: IPv4 | None = None
     os_image: ImageRef | None = None
-    ephemeral: bool | None = Field(
-        None, description="Default: the domain's. false = protected from deletion."
-    )
+    ephemeral: bool | None = Field(None, description="Default: the domain's. false = protected from deletion.")
     gpu: bool | None = None
     profiles: list[ProfileName] | None = None
     config: dict[ConfigKey, ConfigValue] | None = None
@@ -175,9 +170,7 @@ class Policy(Model):
     description: str = ""
     from_: Endpoint = Field(alias="from", description="A domain, a machine or host.")
     to: Endpoint = Field(description="A domain, a machine or host.")
-    ports: Annotated[list[Annotated[int, Field(ge=1, le=65535)]], Field(min_length=1)] | Literal["all"] = (
-        "all"
-    )
+    ports: Annotated[list[Annotated[int, Field(ge=1, le=65535)]], Field(min_length=1)] | Literal["all"] = "all"
     protocol: Literal["tcp", "udp"] = "tcp"
     bidirectional: bool = False
 

@@ -53,9 +53,7 @@ def missing_roles(resolved: Resolved, sm: SourceMap, search: list[Path]) -> list
                 path: tuple[str | int, ...] = ("domains", dom.name, "machines", machine.name, "roles", index)
                 if machine.auto_added:
                     path = ("global", "firewall_mode")
-                problems.append(
-                    sm.problem(path, f"role '{role}' of machine '{machine.name}' not found in {where}")
-                )
+                problems.append(sm.problem(path, f"role '{role}' of machine '{machine.name}' not found in {where}"))
     return problems
 
 

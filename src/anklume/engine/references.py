@@ -79,9 +79,7 @@ def endpoints(infra: Infra) -> set[str]:
 def _policies(infra: Infra, sm: SourceMap) -> list[Problem]:
     problems = []
     known = endpoints(infra)
-    without_ip = {
-        m for d in infra.domains.values() for m, mach in (d.machines or {}).items() if mach.ip is None
-    }
+    without_ip = {m for d in infra.domains.values() for m, mach in (d.machines or {}).items() if mach.ip is None}
     for index, policy in enumerate(infra.network_policies or []):
         for key, name in (("from", policy.from_), ("to", policy.to)):
             if name not in known:
@@ -112,9 +110,7 @@ def _shared_volumes(infra: Infra, sm: SourceMap) -> list[Problem]:
 def _globals(infra: Infra, sm: SourceMap) -> list[Problem]:
     problems = []
     g = infra.global_
-    gpus = [
-        (d, m) for d, dom in infra.domains.items() for m, mach in (dom.machines or {}).items() if mach.gpu
-    ]
+    gpus = [(d, m) for d, dom in infra.domains.items() for m, mach in (dom.machines or {}).items() if mach.gpu]
     if g.gpu_policy == "exclusive" and len(gpus) > 1:
         names = ", ".join(m for _, m in gpus)
         hint = "set global.gpu_policy: shared to let several instances share the GPU"
@@ -123,9 +119,7 @@ def _globals(infra: Infra, sm: SourceMap) -> list[Problem]:
             problems.append(sm.problem(("domains", d, "machines", m, "gpu"), msg, hint))
     if g.firewall_mode == "vm" and "anklume" not in infra.domains:
         hint = "add a domain named 'anklume' (trust_level: admin) to host the firewall VM"
-        problems.append(
-            sm.problem(("global", "firewall_mode"), "firewall_mode vm needs a domain 'anklume'", hint)
-        )
+        problems.append(sm.problem(("global", "firewall_mode"), "firewall_mode vm needs a domain 'anklume'", hint))
     if g.ai_access_policy == "exclusive":
         problems += _ai_access(infra, sm)
     return problems
@@ -135,9 +129,7 @@ def _ai_access(infra: Infra, sm: SourceMap) -> list[Problem]:
     problems = []
     default = infra.global_.ai_access_default
     if AI_DOMAIN not in infra.domains:
-        problems.append(
-            sm.problem(("global", "ai_access_policy"), f"exclusive AI access needs a domain '{AI_DOMAIN}'")
-        )
+        problems.append(sm.problem(("global", "ai_access_policy"), f"exclusive AI access needs a domain '{AI_DOMAIN}'"))
     if default is None:
         msg = "exclusive AI access needs global.ai_access_default (the domain that has access first)"
         problems.append(sm.problem(("global", "ai_access_policy"), msg))

@@ -37,9 +37,7 @@ def to_yaml(data: dict[str, Any]) -> str:
     - 1
     - 2
     """
-    return yaml.dump(
-        data, Dumper=_Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True, width=1000
-    )
+    return yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True, width=1000)
 
 
 def _present(pairs: dict[str, Any]) -> dict[str, Any]:

@@ -125,9 +125,7 @@ def diff(plan: WritePlan) -> str:
     for f in plan.pending:
         before = "/dev/null" if f.old is None else f"a/{f.path.as_posix()}"
         lines = difflib.unified_diff(_diff_lines(f.old), _diff_lines(f.new), before, f"b/{f.path.as_posix()}")
-        out.extend(
-            line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n" for line in lines
-        )
+        out.extend(line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n" for line in lines)
     text = "".join(out)
     return text.encode(_ENCODING, _ERRORS).decode(_ENCODING, "replace")
 

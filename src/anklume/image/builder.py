@@ -65,17 +65,11 @@ def preflight(uid: int | None = None, which: Callable[[str], str | None] = shuti
     anklume.errors.UsageError: missing debootstrap, chroot, tar: install them ...
     """
     if (os.geteuid() if uid is None else uid) != 0:
-        msg = (
-            "anklume image build must run as root (debootstrap and chroot need it); "
-            "try: sudo anklume image build"
-        )
+        msg = "anklume image build must run as root (debootstrap and chroot need it); try: sudo anklume image build"
         raise UsageError(msg)
     missing = [tool for tool in TOOLS if which(tool) is None]
     if missing:
-        msg = (
-            f"missing {', '.join(missing)}: install them (apt-get install debootstrap) "
-            "or run scripts/incus-setup.sh"
-        )
+        msg = f"missing {', '.join(missing)}: install them (apt-get install debootstrap) or run scripts/incus-setup.sh"
         raise UsageError(msg)
 
 
@@ -167,9 +161,7 @@ def _exclusive(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _build_locked(
-    spec: ImageSpec, previous: str | None, progress: Progress, cache: Path | None
-) -> BuildResult:
+def _build_locked(spec: ImageSpec, previous: str | None, progress: Progress, cache: Path | None) -> BuildResult:
     start = time.monotonic()
 
     def step(number: int, text: str) -> None:

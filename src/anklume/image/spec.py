@@ -171,9 +171,7 @@ def metadata(spec: ImageSpec, *, architecture: str, created: int) -> dict[str, o
 #: Template files shipped in the metadata tarball (Incus renders them).
 TEMPLATES: dict[str, str] = {
     "hostname.tpl": "{{ instance.name }}\n",
-    "hosts.tpl": (
-        "127.0.0.1 localhost\n127.0.1.1 {{ instance.name }}\n::1 localhost ip6-localhost ip6-loopback\n"
-    ),
+    "hosts.tpl": ("127.0.0.1 localhost\n127.0.1.1 {{ instance.name }}\n::1 localhost ip6-localhost ip6-loopback\n"),
 }
 
 #: systemd-networkd configuration: DHCP on eth0.

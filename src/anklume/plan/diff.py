@@ -42,9 +42,7 @@ def config_changes(
     return dict(sorted(changes.items()))
 
 
-def device_changes(
-    want: Mapping[str, Mapping[str, str]], live: Mapping[str, Mapping[str, Any]]
-) -> dict[str, Change]:
+def device_changes(want: Mapping[str, Mapping[str, str]], live: Mapping[str, Mapping[str, Any]]) -> dict[str, Change]:
     """Return ``device: (old, new)`` for added, changed (both set) and removed devices.
 
     >>> device_changes({"a": {"type": "disk"}}, {"b": {"type": "nic"}})

@@ -46,11 +46,7 @@ def needs_image(declared: Declared, live: Live, options: PlanOptions) -> list[In
 def plan_images(declared: Declared, live: Live, options: PlanOptions) -> list[Action]:
     """Return ``missing`` and ``create`` actions for the images needed now."""
     aliases = {str(a.get("name")) for img in live.images for a in img.get("aliases") or ()}
-    cached = {
-        str((img.get("update_source") or {}).get("alias", ""))
-        for img in live.images
-        if img.get("update_source")
-    }
+    cached = {str((img.get("update_source") or {}).get("alias", "")) for img in live.images if img.get("update_source")}
     users: dict[str, list[str]] = {}
     for inst in needs_image(declared, live, options):
         users.setdefault(inst.image, []).append(inst.name)

@@ -81,9 +81,7 @@ def instance(hv: Mapping[str, Any], dom: Domain, *, default_image: str, infra: s
         for dev, spec in devs.items()
         if dev.startswith(HOST_DIR_PREFIXES) and spec.get("source", "").startswith("/")
     }
-    profiles = tuple(
-        values.resource_name(str(p), "profile") for p in hv.get("instance_profiles") or ["default"]
-    )
+    profiles = tuple(values.resource_name(str(p), "profile") for p in hv.get("instance_profiles") or ["default"])
     return Instance(
         name=name,
         project=dom.project,

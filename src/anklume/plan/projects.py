@@ -11,9 +11,7 @@ from anklume.plan.model import Declared, Live, PlanOptions, owned
 from anklume.plan.scope import domain_of, doomed_projects, managed_in_scope
 
 
-def adopt_or_conflict(
-    resource: Resource, name: str, project: str, domain: str, options: PlanOptions
-) -> Action | None:
+def adopt_or_conflict(resource: Resource, name: str, project: str, domain: str, options: PlanOptions) -> Action | None:
     """Return the action for a declared name held by a resource anklume does not own.
 
     With ``adopt`` the caller plans a normal update (ownership keys included):
@@ -111,8 +109,6 @@ def plan_projects(declared: Declared, live: Live, options: PlanOptions) -> list[
         name = str(cur["name"])
         if name in wanted:
             continue
-        verb, reason = orphan_verdict(
-            name in doomed, options, "it still holds protected or foreign instances"
-        )
+        verb, reason = orphan_verdict(name in doomed, options, "it still holds protected or foreign instances")
         actions.append(Action(verb, "project", name, project=name, domain=domain_of(cur), reason=reason))
     return actions

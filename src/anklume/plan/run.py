@@ -44,9 +44,7 @@ def plan_kind(
     []
     """
     planner = _PLANNERS[kind]
-    return to_dicts(
-        planner(declared_from(inputs), Live.from_mapping(live), PlanOptions.from_mapping(options))
-    )
+    return to_dicts(planner(declared_from(inputs), Live.from_mapping(live), PlanOptions.from_mapping(options)))
 
 
 def plan_all(

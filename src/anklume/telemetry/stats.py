@@ -46,8 +46,7 @@ def per_command(events: Iterable[Event]) -> list[CommandStats]:
         if e["exit_code"] != 0:
             failures[e["command"]] += 1
     stats = [
-        CommandStats(cmd, len(ds), failures[cmd], round(sum(ds) / len(ds), 3), max(ds))
-        for cmd, ds in durations.items()
+        CommandStats(cmd, len(ds), failures[cmd], round(sum(ds) / len(ds), 3), max(ds)) for cmd, ds in durations.items()
     ]
     return sorted(stats, key=lambda s: (-s.runs, s.command))
 
