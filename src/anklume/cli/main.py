@@ -66,10 +66,11 @@ def root(
 
 
 def _register() -> None:
-    from anklume.cli import domain, schema, sync  # noqa: PLC0415 -- registration only
+    from anklume.cli import doctor, domain, schema, sync  # noqa: PLC0415 -- registration only
 
     app.command("sync")(sync.sync)
     app.command("schema")(schema.schema)
+    app.command("doctor")(doctor.doctor)
     app.add_typer(domain.app, name="domain")
     for name in ("image", "network", "console", "telemetry", "dev"):
         try:

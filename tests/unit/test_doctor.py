@@ -1,0 +1,65 @@
+"""anklume doctor: each check says what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from anklume import doctor
+from anklume.cli.main import main
+from anklume.errors import IncusNotFound
+from tests.unit.conftest import MINIMAL, WriteInfra
+
+incus_run = importlib.import_module("anklume.incus.run")
+
+
+def test_missing_incus_fails_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    def absent() -> dict[str, Any]:
+        binary = "incus"
+        raise IncusNotFound(binary)
+
+    monkeypatch.setattr(doctor, "_incus_server", absent)
+    (check,) = doctor.check_incus()
+    assert (check.name, check.level) == ("incus", "fail")
+    assert "make incus" in check.fix
+
+
+def test_no_qemu_is_a_warning_about_vms(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor, "_incus_server", lambda: {"environment": {"driver": "lxc", "server_version": "6.0"}})
+    monkeypatch.setattr(incus_run, "query", lambda argv, **_: [{"name": "default"}])
+    checks = {c.name: c for c in doctor.check_incus()}
+    assert checks["virtual machines"].level == "warn"
+    assert "type: vm" in checks["virtual machines"].fix
+    assert checks["storage"].level == "ok"
+
+
+def test_images_local_remote_and_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(incus_run, "query", lambda argv, **_: [{"aliases": [{"name": "anklume/debian-12"}]}])
+    checks = doctor.check_images(["anklume/debian-12", "images:debian/13", "anklume/debian-13"])
+    assert [c.level for c in checks] == ["ok", "warn", "fail"]
+    assert "anklume image build" in checks[2].fix
+
+
+def test_invalid_infra_fails(write_infra: WriteInfra) -> None:
+    root = write_infra("project_name: x\n")
+    (check,) = doctor.check_infra(root)
+    assert check.level == "fail"
+    assert "anklume sync" in check.fix
+
+
+def test_stale_generated_files_warn(write_infra: WriteInfra, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor, "check_images", lambda images: [])
+    root = write_infra(MINIMAL)
+    checks = {c.name: c.level for c in doctor.check_infra(root)}
+    assert checks == {"infra": "ok", "generated files": "warn"}
+
+
+def test_cli_exits_1_when_a_check_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor, "check_incus", lambda: [doctor.Check("incus", "fail", "down", "start it")])
+    monkeypatch.setattr(doctor, "check_firewall", lambda: [])
+    assert main(["-C", str(tmp_path), "doctor"]) == 1
+    monkeypatch.setattr(doctor, "check_incus", lambda: [doctor.Check("incus", "ok", "up")])
+    assert main(["-C", str(tmp_path), "doctor"]) == 0
