@@ -82,9 +82,7 @@ class CallbackModule(CallbackBase):  # type: ignore[misc]  # ansible ships no ty
             return
         took = time.monotonic() - self._phase_start
         c = self._counts
-        self._say(
-            f"    {c['changed']} changed, {c['ok']} unchanged, {c['failed']} failed ({took:.1f} s)", "normal"
-        )
+        self._say(f"    {c['changed']} changed, {c['ok']} unchanged, {c['failed']} failed ({took:.1f} s)", "normal")
         self._counts = dict.fromkeys(self._counts, 0)
 
     def v2_playbook_on_play_start(self, play: Any) -> None:

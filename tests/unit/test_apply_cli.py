@@ -59,6 +59,7 @@ SITE = """\
       vars:
         seen:
           project: "{{ incus_project }}"
+          project_name: "{{ project_name }}"
           ip: "{{ instance_ip }}"
           domains: "{{ anklume_domains }}"
           prune: "{{ anklume_prune }}"
@@ -81,6 +82,9 @@ def framework(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (fw / "roles").mkdir(parents=True)
     (fw / "site.yml").write_text(SITE, encoding="utf-8")
     (fw / "callback_plugins").symlink_to(REPO / "callback_plugins")
+    # the framework checkout may hold its own (demo) infra: it must never leak into another infra
+    (fw / "group_vars").mkdir()
+    (fw / "group_vars" / "all.yml").write_text("project_name: framework-demo\n", encoding="utf-8")
     monkeypatch.setenv("ANKLUME_HOME", str(fw))
     monkeypatch.setenv("ANKLUME_LOCK_FILE", str(tmp_path / "apply.lock"))
     out = tmp_path / "out"
@@ -110,6 +114,7 @@ def test_apply_reads_generated_vars_and_reports_changes(
     assert main(["-C", str(infra), "domain", "apply", "ua", "--prune", "--no-provision"]) == 0
     seen = _seen(framework, "ua-two")
     assert seen["project"] == "ua"
+    assert seen["project_name"] == "clitest"  # not the framework's own group_vars
     assert seen["ip"] == "10.200.0.20"
     assert seen["domains"] == ["ua"]
     assert seen["prune"] is True

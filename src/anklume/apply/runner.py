@@ -66,8 +66,10 @@ def extra_vars(req: PlaybookRequest) -> dict[str, object]:
     return data
 
 
-def playbook_argv(playbook_bin: Path, fw: Framework, inventory: Path, req: PlaybookRequest) -> list[str]:
-    """Return the ``ansible-playbook`` argv.
+def playbook_argv(
+    playbook_bin: Path, fw: Framework, inventory: Path, req: PlaybookRequest, *, playbook: Path | None = None
+) -> list[str]:
+    """Return the ``ansible-playbook`` argv (``playbook`` defaults to the framework's site.yml).
 
     >>> fw = Framework(Path("/fw"))
     >>> argv = playbook_argv(Path("/v/ansible-playbook"), fw, Path("/i"),
@@ -85,7 +87,7 @@ def playbook_argv(playbook_bin: Path, fw: Framework, inventory: Path, req: Playb
         argv += ["--skip-tags", PROVISION_TAG]
     if req.verbose > 1:
         argv.append("-" + "v" * min(req.verbose - 1, 4))
-    argv.append(str(fw.playbook))
+    argv.append(str(playbook or fw.playbook))
     return argv
 
 

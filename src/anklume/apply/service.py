@@ -33,13 +33,13 @@ def _run(
     fw = find_framework()
     playbook_bin = find_ansible_playbook()
     with (
-        workspace.staged_inventory(infra_dir, inventory) as stage,
+        workspace.staged_inventory(infra_dir, inventory, fw.playbook) as stage,
         tempfile.TemporaryDirectory(prefix="anklume-run-") as tmp,
     ):
         summary_file = Path(tmp) / "summary.json"
         if req.plan_file is not None:
             req = replace(req, plan_file=Path(tmp) / "plan.json")
-        argv = runner.playbook_argv(playbook_bin, fw, stage, req)
+        argv = runner.playbook_argv(playbook_bin, fw, stage, req, playbook=stage / workspace.PLAYBOOK)
         env = runner.playbook_env(
             os.environ, fw, infra_dir, playbook_bin, summary_file, quiet=quiet, verbose=req.verbose
         )

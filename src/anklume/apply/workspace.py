@@ -6,6 +6,9 @@ side by side in the infra directory. Ansible loads ``group_vars/`` and
 playbook is the framework's, which may live elsewhere. So each run builds a
 private directory of symbolic links: the declared inventory files plus
 ``group_vars`` and ``host_vars``, and passes that directory as ``-i``.
+The playbook is linked there too and run from there: run in place, Ansible
+would also load the ``group_vars/`` beside the framework's ``site.yml``
+(the framework checkout's own demo infra) into every other infra.
 Nothing is written into the infra directory.
 """
 
@@ -19,8 +22,11 @@ from pathlib import Path
 GENERATED_DIRS = ("group_vars", "host_vars")
 
 
-def populate(stage: Path, infra_dir: Path, inventory: Sequence[Path]) -> Path:
-    """Fill ``stage`` with links to the inventory files and the vars directories; return it.
+PLAYBOOK = "site.yml"
+
+
+def populate(stage: Path, infra_dir: Path, inventory: Sequence[Path], playbook: Path | None = None) -> Path:
+    """Fill ``stage`` with links to the inventory files, the vars directories and the playbook.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -38,11 +44,13 @@ def populate(stage: Path, infra_dir: Path, inventory: Sequence[Path]) -> Path:
         src = infra_dir / name
         if src.is_dir():
             (stage / name).symlink_to(src.resolve(), target_is_directory=True)
+    if playbook is not None:
+        (stage / PLAYBOOK).symlink_to(playbook.resolve())
     return stage
 
 
 @contextlib.contextmanager
-def staged_inventory(infra_dir: Path, inventory: Sequence[Path]) -> Iterator[Path]:
-    """Yield a temporary inventory directory for one run, removed afterwards."""
+def staged_inventory(infra_dir: Path, inventory: Sequence[Path], playbook: Path | None = None) -> Iterator[Path]:
+    """Yield a temporary inventory directory for one run (with ``site.yml`` linked in), removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="anklume-inventory-") as tmp:
-        yield populate(Path(tmp), infra_dir, inventory)
+        yield populate(Path(tmp), infra_dir, inventory, playbook)
