@@ -2,7 +2,7 @@
 
 Pure: the host's facts come in as :class:`HostFacts`. Derived parts are the
 nesting prefix, subnets and addresses, the firewall VM of ``firewall_mode:
-vm``, disk devices of shared volumes and persistent data, resource limits,
+vm`` and its NICs on the other domains' bridges, disk devices of shared volumes and persistent data, resource limits,
 and the policy of exclusive AI access.
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 from anklume.engine import addressing as addr
 from anklume.engine.enrich_addresses import DomainNet, domain_nets, host_conflicts, machine_ips
 from anklume.engine.enrich_devices import config_text, persistent_data_devices, shared_volume_devices
+from anklume.engine.enrich_firewall import firewall_nics, router_conflicts
 from anklume.engine.enrich_rules import FIREWALL, limits, policies, privileged, with_firewall
 from anklume.engine.host import HostFacts
 from anklume.engine.load import SourceMap
@@ -52,12 +53,14 @@ def enrich(infra: Infra, host: HostFacts, sm: SourceMap, /) -> Resolved:
     bridges = {name: addr.bridge_name(name, prefix) for name in infra.domains}
     if host.check_subnets:
         problems += host_conflicts(nets, bridges, host.addresses, sm)
+    problems += router_conflicts(infra, nets, ips, sm)
     warnings: list[str] = []
     problems += privileged(infra, host, sm, warnings)
     added = limits(infra, host, sm, problems, warnings)
     if problems:
         raise InfraError(problems)
-    devices = _merge(shared_volume_devices(infra), persistent_data_devices(infra))
+    nics = firewall_nics(infra, nets, bridges)
+    devices = _merge(shared_volume_devices(infra), persistent_data_devices(infra), {FIREWALL: nics} if nics else {})
     ctx = _Ctx(infra, prefix, ips, devices, added)
     domains = {name: _domain(name, dom, nets[name], bridges[name], ctx) for name, dom in infra.domains.items()}
     if infra.global_.gpu_policy == "shared":

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from anklume.engine.enrich_firewall import routers
 from anklume.engine.resolved import Resolved, ResolvedDomain, ResolvedMachine
 
 try:
@@ -67,11 +68,17 @@ def inventory_vars(dom: ResolvedDomain) -> dict[str, Any]:
     return {"all": {"children": {dom.name: {"hosts": hosts or None}}}}
 
 
-def domain_vars(dom: ResolvedDomain) -> dict[str, Any]:
-    """Variables of ``group_vars/<domain>.yml``."""
+def domain_vars(dom: ResolvedDomain, router: str | None = None) -> dict[str, Any]:
+    """Variables of ``group_vars/<domain>.yml``.
+
+    ``router`` (``firewall_mode: vm`` only) is the firewall's address on the
+    domain's bridge, which DHCP hands out as the default gateway.
+    """
     network: dict[str, Any] = {"name": dom.network_name, "subnet": dom.subnet, "gateway": dom.gateway}
     if not dom.nat:
         network["nat"] = False
+    if router is not None:
+        network["router"] = router
     return _present(
         {
             "domain_name": dom.name,
@@ -116,11 +123,12 @@ def machine_vars(m: ResolvedMachine) -> dict[str, Any]:
 def render(res: Resolved, /) -> dict[Path, str]:
     """Return the managed-block body of every generated file, by relative path."""
     files = {Path("group_vars/all.yml"): to_yaml(all_vars(res))}
+    via = routers(res)
     for dom in res.domains.values():
         if not dom.enabled:
             continue
         files[Path(f"inventory/{dom.name}.yml")] = to_yaml(inventory_vars(dom))
-        files[Path(f"group_vars/{dom.name}.yml")] = to_yaml(domain_vars(dom))
+        files[Path(f"group_vars/{dom.name}.yml")] = to_yaml(domain_vars(dom, via.get(dom.name)))
         for machine in dom.machines.values():
             files[Path(f"host_vars/{machine.name}.yml")] = to_yaml(machine_vars(machine))
     return files

@@ -17,6 +17,9 @@ from anklume.plan import values
 from anklume.plan.machines import instance
 from anklume.plan.model import Declared, Domain, Profile, ownership
 
+DHCP_GATEWAY = "ipv4.dhcp.gateway"
+"""Bridge key of the default gateway DHCP hands out; anklume sets it only for a ``router``, and removes it otherwise."""
+
 
 def dhcp_range(subnet: str) -> str:
     """Return the DHCP range (.100-.199) of a /24.
@@ -31,20 +34,34 @@ def dhcp_range(subnet: str) -> str:
 def network_config(domain: str, net: Mapping[str, Any], nat: object) -> dict[str, str]:
     """Return the bridge config of a domain.
 
+    A ``router`` (``firewall_mode: vm``) becomes the default gateway that
+    DHCP hands out (``ipv4.dhcp.gateway``); the bridge keeps its own address.
+
     >>> network_config("pro", {"subnet": "10.120.0.0/24", "gateway": "10.120.0.254"}, False)
     ... # doctest: +NORMALIZE_WHITESPACE
     {'ipv4.address': '10.120.0.254/24', 'ipv4.dhcp.ranges': '10.120.0.100-10.120.0.199',
      'ipv4.nat': 'false', 'ipv6.address': 'none',
      'user.anklume.managed': 'true', 'user.anklume.domain': 'pro'}
+    >>> network_config("pro", {"subnet": "10.120.0.0/24", "gateway": "10.120.0.254",
+    ...     "router": "10.120.0.253"}, False)[DHCP_GATEWAY]
+    '10.120.0.253'
     """
     subnet = ipaddress.IPv4Network(str(net["subnet"]), strict=False)
-    return {
+    config = {
         "ipv4.address": f"{net['gateway']}/{subnet.prefixlen}",
         "ipv4.dhcp.ranges": dhcp_range(str(subnet)),
         "ipv4.nat": values.text(True if nat is None else bool(nat)),
         "ipv6.address": "none",
         **ownership(domain),
     }
+    router = net.get("router")
+    if router:
+        address = ipaddress.IPv4Address(str(router))
+        if address not in subnet:
+            msg = f"domain {domain}: incus_network.router {address} is outside {subnet}"
+            raise PlanError(msg)
+        config[DHCP_GATEWAY] = str(address)
+    return config
 
 
 def _default_profile(name: str, project: str, network: str, pool: str, extra: Any) -> Profile:

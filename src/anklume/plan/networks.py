@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from anklume.plan.action import Action
+from anklume.plan.declare import DHCP_GATEWAY
 from anklume.plan.diff import config_changes
 from anklume.plan.model import Declared, Live, PlanOptions
 from anklume.plan.projects import adopt_or_conflict, mine, orphan_verdict
@@ -18,8 +19,9 @@ from anklume.plan.scope import (
 def plan_networks(declared: Declared, live: Live, options: PlanOptions) -> list[Action]:
     """Return the bridge actions.
 
-    Managed keys (address, DHCP range, NAT, IPv6 off, ownership) are compared;
-    other keys are left alone. An undeclared bridge is deleted (with prune)
+    Managed keys (address, DHCP range, NAT, IPv6 off, ownership, and the DHCP
+    gateway of ``firewall_mode: vm``, removed when no router is declared) are
+    compared; other keys are left alone. An undeclared bridge is deleted (with prune)
     only when everything using it goes away in the same run.
     """
     by_name = {str(n["name"]): n for n in live.networks}
@@ -46,7 +48,11 @@ def plan_networks(declared: Declared, live: Live, options: PlanOptions) -> list[
             if conflict:
                 actions.append(conflict)
                 continue
-        changes = config_changes(dom.network_config, cur.get("config") or {}, remove_undeclared=False)
+        live_config = cur.get("config") or {}
+        changes = config_changes(dom.network_config, live_config, remove_undeclared=False)
+        if DHCP_GATEWAY not in dom.network_config and live_config.get(DHCP_GATEWAY):
+            changes[DHCP_GATEWAY] = (live_config[DHCP_GATEWAY], None)  # no router any more: DHCP gives .254 again
+            changes = dict(sorted(changes.items()))
         if changes:
             actions.append(
                 Action(
