@@ -147,6 +147,35 @@ ensure_daemon() {
     incus info >/dev/null 2>&1 || die "incus daemon started but does not answer (see $LOGFILE)"
 }
 
+# --- kernel limits -------------------------------------------------------------
+
+# Each container's systemd takes inotify instances from one per-user budget
+# (fs.inotify.max_user_instances, 128 by default: about 15 containers). Incus
+# ships /etc/sysctl.d/10-incus-inotify.conf, applied at boot only; a host that
+# has not rebooted since, or runs without systemd, still has the default and
+# its containers exit at boot with "Too many open files".
+ensure_inotify_limit() {
+    local key=fs.inotify.max_user_instances conf=/etc/sysctl.d/10-incus-inotify.conf wanted live
+    wanted=1024
+    if [ -r "$conf" ]; then
+        wanted=$(awk -F= -v k="$key" '{ gsub(/[ \t]/, "") } $1 == k { print $2 }' "$conf" | tail -n1)
+        [ -n "$wanted" ] || wanted=1024
+    fi
+    live=$(sysctl -n "$key" 2>/dev/null || echo 0)
+    if [ "$live" -ge "$wanted" ]; then
+        say "$key already $live (at least $wanted)"
+        return
+    fi
+    if sysctl -q -w "$key=$wanted" >/dev/null 2>&1; then
+        say "raised $key from $live to $wanted (persisted by $conf)"
+        if [ ! -r "$conf" ]; then
+            echo "$key = $wanted" >"$conf"
+        fi
+    else
+        say "warning: $key is $live and cannot be raised here; containers may exit at boot (set it to $wanted on the host)"
+    fi
+}
+
 # --- pool, bridge, profile ---------------------------------------------------
 
 pools() { incus storage list --format csv --columns n; }
@@ -245,6 +274,7 @@ main() {
     ensure_incus_installed
     ensure_tools
     ensure_daemon
+    ensure_inotify_limit
     ensure_pool
     ensure_bridge
     ensure_profile_devices

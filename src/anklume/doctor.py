@@ -50,6 +50,26 @@ def check_ansible() -> Check:
     return Check("ansible", "fail", "ansible-playbook not found", "run 'make venv' (installs Ansible into .venv)")
 
 
+INOTIFY = Path("/proc/sys/fs/inotify/max_user_instances")
+INOTIFY_WANTED = 1024
+
+
+def check_inotify(path: Path = INOTIFY) -> Check:
+    """Every container's systemd takes inotify instances from one per-user budget."""
+    try:
+        live = int(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Check("inotify", "warn", f"cannot read {path}")
+    if live >= INOTIFY_WANTED:
+        return Check("inotify", "ok", f"fs.inotify.max_user_instances = {live}")
+    return Check(
+        "inotify",
+        "warn",
+        f"fs.inotify.max_user_instances = {live}: containers past about {live // 8} may exit at boot",
+        "run 'make incus' as root (raises it to 1024)",
+    )
+
+
 def check_incus() -> list[Check]:
     """The client, the daemon, VM support and a storage pool."""
     try:
@@ -132,7 +152,13 @@ def check_infra(directory: Path) -> list[Check]:
 
 def run_checks(directory: Path, *, with_infra: bool) -> list[Check]:
     """Every check, in order."""
-    steps: list[Callable[[], Check | list[Check]]] = [check_root, check_ansible, check_incus, check_firewall]
+    steps: list[Callable[[], Check | list[Check]]] = [
+        check_root,
+        check_ansible,
+        check_incus,
+        check_inotify,
+        check_firewall,
+    ]
     if with_infra:
         steps.append(lambda: check_infra(directory))
     out: list[Check] = []

@@ -86,3 +86,19 @@ def test_overlap_check_sees_loopback() -> None:
 
 def test_ip_to_int() -> None:
     assert _bash("ip_to_int 10.250.0.1").strip() == str((10 << 24) | (250 << 16) | 1)
+
+
+def test_inotify_limit_is_raised_when_too_low() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("changing fs.inotify.max_user_instances needs root")
+    key = Path("/proc/sys/fs/inotify/max_user_instances")
+    before = int(key.read_text(encoding="utf-8"))
+    try:
+        key.write_text("128\n", encoding="utf-8")
+        out = _bash("ensure_inotify_limit")
+        assert "raised fs.inotify.max_user_instances from 128 to" in out
+        assert int(key.read_text(encoding="utf-8")) >= 1024
+        assert "already" in _bash("ensure_inotify_limit")
+    finally:
+        if int(key.read_text(encoding="utf-8")) < before:
+            key.write_text(f"{before}\n", encoding="utf-8")

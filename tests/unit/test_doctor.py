@@ -63,3 +63,14 @@ def test_cli_exits_1_when_a_check_fails(tmp_path: Path, monkeypatch: pytest.Monk
     assert main(["-C", str(tmp_path), "doctor"]) == 1
     monkeypatch.setattr(doctor, "check_incus", lambda: [doctor.Check("incus", "ok", "up")])
     assert main(["-C", str(tmp_path), "doctor"]) == 0
+
+
+def test_low_inotify_limit_is_a_warning_with_the_fix(tmp_path: Path) -> None:
+    limit = tmp_path / "max_user_instances"
+    limit.write_text("128\n", encoding="utf-8")
+    check = doctor.check_inotify(limit)
+    assert (check.name, check.level) == ("inotify", "warn")
+    assert "128" in check.detail
+    assert "make incus" in check.fix
+    limit.write_text("1024\n", encoding="utf-8")
+    assert doctor.check_inotify(limit).level == "ok"
