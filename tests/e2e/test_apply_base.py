@@ -67,6 +67,7 @@ def test_check_and_status_agree_nothing_is_pending(applied: E2EInfra) -> None:
     check = applied.anklume("domain", "check", "ak1", "ak2")
     assert check.rc == 0, check.stdout + check.stderr
     assert "nothing to do" in check.stdout
+    assert "WARNING" not in check.stdout + check.stderr, "Ansible warned during a clean check"
     status = applied.anklume("domain", "status")
     for name, (_, ip) in EXPECTED.items():
         line = next(row for row in status.stdout.splitlines() if f" {name} " in row)

@@ -39,7 +39,9 @@ def _run(
         summary_file = Path(tmp) / "summary.json"
         if req.plan_file is not None:
             req = replace(req, plan_file=Path(tmp) / "plan.json")
-        argv = runner.playbook_argv(playbook_bin, fw, stage, req, playbook=stage / workspace.PLAYBOOK)
+        argv = runner.playbook_argv(
+            playbook_bin, fw, stage / workspace.INVENTORY, req, playbook=stage / workspace.PLAYBOOK
+        )
         env = runner.playbook_env(
             os.environ, fw, infra_dir, playbook_bin, summary_file, quiet=quiet, verbose=req.verbose
         )

@@ -4,11 +4,19 @@
 side by side in the infra directory. Ansible loads ``group_vars/`` and
 ``host_vars/`` next to an inventory source or next to the playbook; the
 playbook is the framework's, which may live elsewhere. So each run builds a
-private directory of symbolic links: the declared inventory files plus
-``group_vars`` and ``host_vars``, and passes that directory as ``-i``.
-The playbook is linked there too and run from there: run in place, Ansible
-would also load the ``group_vars/`` beside the framework's ``site.yml``
-(the framework checkout's own demo infra) into every other infra.
+private directory of symbolic links::
+
+    anklume-inventory-XXXX/
+        site.yml            -> the framework's playbook
+        inventory/          passed as ``-i``
+            <domain>.yml    -> the infra's inventory files
+            group_vars      -> the infra's group_vars/
+            host_vars       -> the infra's host_vars/
+
+The playbook is run from its link: run in place, Ansible would also load
+the ``group_vars/`` beside the framework's ``site.yml`` (the framework
+checkout's own demo infra) into every other infra. It sits outside
+``inventory/`` so that Ansible does not try to parse it as an inventory.
 Nothing is written into the infra directory.
 """
 
@@ -23,10 +31,13 @@ GENERATED_DIRS = ("group_vars", "host_vars")
 
 
 PLAYBOOK = "site.yml"
+INVENTORY = "inventory"
 
 
 def populate(stage: Path, infra_dir: Path, inventory: Sequence[Path], playbook: Path | None = None) -> Path:
     """Fill ``stage`` with links to the inventory files, the vars directories and the playbook.
+
+    Returns ``stage``; the inventory directory is ``stage / INVENTORY``.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -35,15 +46,17 @@ def populate(stage: Path, infra_dir: Path, inventory: Sequence[Path], playbook: 
     ...     (infra / "group_vars").mkdir()
     ...     _ = (infra / "inventory" / "pro.yml").write_text("all: {}\\n")
     ...     stage.mkdir()
-    ...     sorted(p.name for p in populate(stage, infra, [infra / "inventory/pro.yml"]).iterdir())
+    ...     sorted(p.name for p in (populate(stage, infra, [infra / "inventory/pro.yml"]) / INVENTORY).iterdir())
     ['group_vars', 'pro.yml']
     """
+    inventory_dir = stage / INVENTORY
+    inventory_dir.mkdir()
     for src in inventory:
-        (stage / src.name).symlink_to(src.resolve())
+        (inventory_dir / src.name).symlink_to(src.resolve())
     for name in GENERATED_DIRS:
         src = infra_dir / name
         if src.is_dir():
-            (stage / name).symlink_to(src.resolve(), target_is_directory=True)
+            (inventory_dir / name).symlink_to(src.resolve(), target_is_directory=True)
     if playbook is not None:
         (stage / PLAYBOOK).symlink_to(playbook.resolve())
     return stage
