@@ -66,7 +66,7 @@ e2e() {
         export ANKLUME_REQUIRE_INCUS=1
     fi
     step "end-to-end tests on the real Incus"
-    pytest -q -m incus tests/e2e
+    pytest -q tests/e2e
 }
 
 molecule() {
