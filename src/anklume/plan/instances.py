@@ -62,6 +62,8 @@ def _update(inst: Instance, cur: Mapping[str, Any]) -> Action | None:
     profiles = list(cur.get("profiles") or [])
     if profiles != list(inst.profiles):
         changes["profiles"] = (profiles, list(inst.profiles))
+    if str(cur.get("description") or "") != inst.description:
+        changes["description"] = (cur.get("description"), inst.description)
     status = str(cur.get("status", ""))
     if status != "Running":
         changes["status"] = (status, "Running")
@@ -79,6 +81,7 @@ def _update(inst: Instance, cur: Mapping[str, Any]) -> Action | None:
             if any(d.get("source") == v.name for d in added.values())
         ],
         "host_dirs": sorted({inst.host_dirs[k] for k in added if k in inst.host_dirs}),
+        "description": inst.description if "description" in changes else None,
         "start": "status" in changes,
     }
     return Action(

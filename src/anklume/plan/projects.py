@@ -90,6 +90,11 @@ def plan_projects(declared: Declared, live: Live, options: PlanOptions) -> list[
                 actions.append(conflict)
                 continue
         changes = config_changes(dom.project_config, cur.get("config") or {}, remove_undeclared=False)
+        described = str(cur.get("description") or "") == dom.description
+        data: dict[str, object] = {"set": {k: new for k, (_, new) in changes.items()}}
+        if not described:
+            changes["description"] = (cur.get("description"), dom.description)
+            data["description"] = dom.description
         if changes:
             actions.append(
                 Action(
@@ -99,8 +104,8 @@ def plan_projects(declared: Declared, live: Live, options: PlanOptions) -> list[
                     project=dom.project,
                     domain=dom.name,
                     changes=changes,
-                    reason="project config differs",
-                    data={"set": {k: new for k, (_, new) in changes.items()}},
+                    reason="project config or description differs",
+                    data=data,
                 )
             )
     wanted = {d.project for d in declared.domains}
