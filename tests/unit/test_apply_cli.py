@@ -63,6 +63,7 @@ SITE = """\
           ip: "{{ instance_ip }}"
           domains: "{{ anklume_domains }}"
           prune: "{{ anklume_prune }}"
+          adopt: "{{ anklume_adopt }}"
           plan_only: "{{ anklume_plan_only }}"
           roles_path: "{{ lookup('ansible.builtin.env', 'ANSIBLE_ROLES_PATH') }}"
       when: not anklume_plan_only
@@ -118,6 +119,7 @@ def test_apply_reads_generated_vars_and_reports_changes(
     assert seen["ip"] == "10.200.0.20"
     assert seen["domains"] == ["ua"]
     assert seen["prune"] is True
+    assert seen["adopt"] is False
     assert str(seen["roles_path"]).startswith(str(infra / "roles_custom"))
     assert not list(framework.glob("*.provisioned"))
     first = capfd.readouterr()
@@ -126,6 +128,11 @@ def test_apply_reads_generated_vars_and_reports_changes(
     again = capfd.readouterr()
     assert "0 changes" in again.err
     assert "Nothing changed." in again.out
+
+
+def test_adopt_reaches_ansible(framework: Path, infra: Path) -> None:
+    assert main(["-C", str(infra), "domain", "apply", "--adopt", "--no-provision"]) == 0
+    assert _seen(framework, "ua-one")["adopt"] is True
 
 
 def test_limit_and_tags_reach_ansible(framework: Path, infra: Path) -> None:

@@ -44,7 +44,9 @@ def test_argv_is_a_list_ending_with_the_playbook(case: ArgvCase) -> None:
 
 
 def test_extra_vars_carry_every_switch_as_json() -> None:
-    req = PlaybookRequest(domains=("t1", "t2"), disabled=("old",), prune=True, recreate=True, force_provision=True)
+    req = PlaybookRequest(
+        domains=("t1", "t2"), disabled=("old",), prune=True, recreate=True, adopt=True, force_provision=True
+    )
     argv = playbook_argv(BIN, FW, Path("/stage"), req)
     data = json.loads(argv[argv.index("--extra-vars") + 1])
     assert data == {
@@ -52,6 +54,7 @@ def test_extra_vars_carry_every_switch_as_json() -> None:
         "anklume_disabled_domains": ["old"],
         "anklume_prune": True,
         "anklume_recreate": True,
+        "anklume_adopt": True,
         "anklume_force_provision": True,
         "anklume_plan_only": False,
     }

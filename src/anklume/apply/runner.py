@@ -37,6 +37,7 @@ class PlaybookRequest:
     disabled: tuple[str, ...] = ()
     prune: bool = False
     recreate: bool = False
+    adopt: bool = False
     tags: tuple[str, ...] = ()
     limit: str | None = None
     provision: bool = True
@@ -58,6 +59,7 @@ def extra_vars(req: PlaybookRequest) -> dict[str, object]:
         "anklume_disabled_domains": list(req.disabled),
         "anklume_prune": req.prune,
         "anklume_recreate": req.recreate,
+        "anklume_adopt": req.adopt,
         "anklume_force_provision": req.force_provision,
         "anklume_plan_only": req.plan_file is not None,
     }

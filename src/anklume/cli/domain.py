@@ -64,6 +64,15 @@ def _domains(directory: Path, names: list[str] | None, *, prune: bool = False) -
     return tuple(dict.fromkeys(names))
 
 
+AdoptOpt = Annotated[
+    bool,
+    typer.Option(
+        "--adopt",
+        help="Take over declared names held by resources anklume did not create (marks them as anklume's).",
+    ),
+]
+
+
 def _split(values: list[str] | None) -> tuple[str, ...]:
     """Accept ``--tags a,b`` as well as ``--tags a --tags b``."""
     return tuple(v.strip() for raw in values or [] for v in raw.split(",") if v.strip())
@@ -85,6 +94,7 @@ def apply(
         bool,
         typer.Option("--recreate", help="Recreate instances whose type or image changed (after a backup)."),
     ] = False,
+    adopt: AdoptOpt = False,
     tags: Annotated[
         list[str] | None,
         typer.Option("--tags", help="Only run tasks with these Ansible tags (comma-separated)."),
@@ -124,6 +134,7 @@ def apply(
         domains=_domains(opts.directory, domains, prune=prune),
         prune=prune,
         recreate=recreate,
+        adopt=adopt,
         tags=_split(tags),
         limit=limit,
         provision=not no_provision,
@@ -149,7 +160,7 @@ def apply(
 
 
 @app.command("check")
-def check(ctx: typer.Context, domains: DomainsArg = None) -> None:
+def check(ctx: typer.Context, domains: DomainsArg = None, *, adopt: AdoptOpt = False) -> None:
     """Show what an apply would change, per resource, without touching anything.
 
     Exit 3 when something would change, 0 when Incus already matches.
@@ -164,7 +175,7 @@ def check(ctx: typer.Context, domains: DomainsArg = None) -> None:
     from anklume.apply.service import check_infra  # noqa: PLC0415 -- keep CLI start fast
 
     opts = options(ctx)
-    req = PlaybookRequest(domains=_domains(opts.directory, domains), verbose=opts.verbose)
+    req = PlaybookRequest(domains=_domains(opts.directory, domains), adopt=adopt, verbose=opts.verbose)
     outcome, plan = check_infra(opts.directory, req)
     if outcome.rc != 0:
         _present.error(f"check failed (ansible-playbook exit {outcome.rc})")

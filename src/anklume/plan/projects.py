@@ -26,7 +26,7 @@ def adopt_or_conflict(resource: Resource, name: str, project: str, domain: str, 
         project=project,
         domain=domain,
         reason=f"a {resource} named {name!r} exists and is not managed by this anklume infra "
-        "(set anklume_adopt=true to take it over)",
+        "(apply with --adopt to take it over)",
     )
 
 
