@@ -20,10 +20,12 @@ from ansible.errors import AnsibleFilterError
 try:
     from anklume.errors import AnklumeError
     from anklume.plan import run as _run
+    from anklume.plan.role_digest import role_digests
 except ImportError:  # the framework checkout is used without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
     from anklume.errors import AnklumeError
     from anklume.plan import run as _run
+    from anklume.plan.role_digest import role_digests
 
 
 def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -64,6 +66,7 @@ class FilterModule:
             "anklume_fingerprint": _run.fingerprint,
             "anklume_provisioned": _run.provisioned,
             "anklume_provision_vars": _run.provision_vars,
+            "anklume_role_digests": role_digests,
             "anklume_machine_vars": machine_vars,
             "anklume_kv": kv,
         }

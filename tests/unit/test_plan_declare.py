@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
 
 from anklume.errors import PlanError
 from anklume.plan.declare import declare
+from anklume.plan.role_digest import role_digests
 from anklume.plan.run import fingerprint, plan_document, provision_vars
 
 DOMAIN: dict[str, Any] = {
@@ -107,3 +109,19 @@ def test_fingerprint_follows_role_variables() -> None:
     changed = fingerprint(provision_vars({**base, "web_port": 81}, ["web"]))
     assert same == fingerprint(provision_vars(base, ["web"]))
     assert changed != same
+
+
+def test_role_digests_follow_the_roles_path_and_ignore_tests(tmp_path: Path) -> None:
+    custom, framework = tmp_path / "roles_custom", tmp_path / "roles"
+    for base in (custom, framework):
+        (base / "web" / "tasks").mkdir(parents=True)
+        (base / "web" / "tasks" / "main.yml").write_text(f"# {base.name}\n", encoding="utf-8")
+    path = f"{custom}:{framework}"
+    first = role_digests(["web"], path)
+    assert first == {"web": role_digests(["web"], [str(custom)])["web"]}  # the first match wins
+    (custom / "web" / "molecule").mkdir()
+    (custom / "web" / "molecule" / "converge.yml").write_text("---\n", encoding="utf-8")
+    assert role_digests(["web"], path) == first
+    (custom / "web" / "templates").mkdir()
+    (custom / "web" / "templates" / "site.conf.j2").write_text("port {{ web_port }}\n", encoding="utf-8")
+    assert role_digests(["web"], path) != first
