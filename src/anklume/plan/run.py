@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from anklume.plan.action import to_dicts
@@ -84,18 +84,25 @@ def fingerprint(data: object) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def provisioned(instances: list[Mapping[str, Any]]) -> dict[str, str]:
+def provisioned(instances: list[Mapping[str, Any]], actions: Sequence[Mapping[str, Any]] = ()) -> dict[str, str]:
     """Return ``project/name → fingerprint`` recorded on live instances.
 
-    >>> provisioned([{"project": "pro", "name": "web",
-    ...               "config": {"user.anklume.provisioned": "ab"}}, {"name": "x"}])
+    An instance the instance ``actions`` recreate is a new one, never
+    provisioned: the fingerprint of the instance it replaces is left out.
+
+    >>> live = [{"project": "pro", "name": "web", "config": {"user.anklume.provisioned": "ab"}}, {"name": "x"}]
+    >>> provisioned(live)
     {'pro/web': 'ab'}
+    >>> provisioned(live, [{"action": "recreate", "project": "pro", "name": "web"}])
+    {}
     """
+    rebuilt = {f"{a.get('project', 'default')}/{a.get('name')}" for a in actions if a.get("action") == "recreate"}
     out = {}
     for inst in instances:
+        key = f"{inst.get('project', 'default')}/{inst['name']}"
         value = (inst.get("config") or {}).get(PROVISIONED)
-        if value:
-            out[f"{inst.get('project', 'default')}/{inst['name']}"] = str(value)
+        if value and key not in rebuilt:
+            out[key] = str(value)
     return out
 
 
