@@ -29,7 +29,7 @@ from anklume.incus.run import run as incus_run
 
 ANKLUME = str(Path(sys.executable).parent / "anklume")
 IMAGE = "anklume/debian-12"
-DOMAINS = ("ak1", "ak2", "ak3")
+DOMAINS = ("ak1", "ak2", "ak3", "ak4", "ak5", "ak6")
 APPLY_TIMEOUT = 900
 
 BASE_INFRA = """\
