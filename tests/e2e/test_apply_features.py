@@ -4,7 +4,8 @@ Own domains ``ak4`` (two machines), ``ak5`` (no machine) and ``ak6`` (one
 machine, disabled later), NAT off, subnets 10.190.x and 10.200.x. One module
 fixture applies the first version; each later stage (a chain of fixtures, in
 file order) edits and applies once more: disable ak6, force the provisioning,
-change an image without then with ``--recreate``, and a last no-change apply.
+change an image without then with ``--recreate``, edit the custom role, and
+a last no-change apply.
 Host directories, backups and the nft table live in the test's tmp dirs.
 """
 
@@ -261,6 +262,7 @@ def test_force_provision_runs_the_role_again(forced: Scene) -> None:
 def image_changed(forced: Scene) -> Scene:
     """ak4-rebuild's image changed to the second alias: check, then apply without --recreate."""
     forced.before["rebuild"] = instance("ak4-rebuild", "ak4")
+    forced.before["provisioned"] = instance("ak4-feat", "ak4")["config"]["user.anklume.provisioned"]
     forced.write(ak6_enabled=False, rebuild_image=ALT_IMAGE)
     forced.runs["check"] = forced.infra.anklume("domain", "check", "ak4")
     forced.runs["changed"] = forced.apply()
@@ -279,14 +281,15 @@ def test_image_change_is_reported_and_left_alone_without_recreate(image_changed:
     assert now["status"] == "Running"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="apply prints only what it changed: the needs-recreate (and orphan) actions of its plan are not reported",
-)
 def test_apply_without_recreate_says_the_machine_needs_one(image_changed: Scene) -> None:
     applied = image_changed.runs["changed"]
-    lines = (applied.stdout + applied.stderr).splitlines()
-    assert any("ak4-rebuild" in line and "recreate" in line for line in lines), applied.stdout
+    assert "needs-recreate: instance ak4/ak4-rebuild (image: " in applied.stderr, applied.stderr
+    assert "--recreate" in applied.stderr
+
+
+def test_another_machines_image_change_does_not_provision_this_one(image_changed: Scene) -> None:
+    now = instance("ak4-feat", "ak4")["config"]["user.anklume.provisioned"]
+    assert now == image_changed.before["provisioned"]
 
 
 @pytest.fixture(scope="module")
@@ -317,6 +320,20 @@ def _archive_names(path: Path, limit: int) -> list[str]:
         return [member.name for _, member in zip(range(limit), archive, strict=False)]
 
 
-def test_last_apply_changes_nothing(recreated: Scene) -> None:
-    again = recreated.apply()
+@pytest.fixture(scope="module")
+def role_edited(recreated: Scene) -> Scene:
+    """The custom role's task edited, then applied without --force-provision."""
+    task = recreated.infra.directory / "roles_custom" / "ak_marker" / "tasks" / "main.yml"
+    task.write_text(ROLE.replace("marker of", "marker v2 of"), encoding="utf-8")
+    recreated.runs["role_edited"] = recreated.apply()
+    return recreated
+
+
+def test_edited_role_provisions_its_machines_again(role_edited: Scene) -> None:
+    marker = in_container("ak4-feat", "ak4", "cat", MARKER).stdout
+    assert marker == "marker v2 of ak4-feat in ak4\n", role_edited.runs["role_edited"].stdout
+
+
+def test_last_apply_changes_nothing(role_edited: Scene) -> None:
+    again = role_edited.apply()
     assert again.changes == 0, again.stdout

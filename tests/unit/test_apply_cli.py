@@ -73,7 +73,7 @@ SITE = """\
         content: "{{ lookup('ansible.builtin.env', 'TEST_PLAN') }}"
         mode: "0644"
       run_once: true
-      when: anklume_plan_only
+      when: anklume_plan_file is defined and lookup('ansible.builtin.env', 'TEST_PLAN') | length > 0
 """
 
 
@@ -193,3 +193,33 @@ def test_check_prints_the_plan_and_exits_3(
     monkeypatch.setenv("TEST_PLAN", json.dumps({"actions": []}))
     assert main(["-C", str(infra), "domain", "check"]) == 0
     assert not list(framework.iterdir())
+
+
+def test_apply_reports_what_its_plan_leaves_alone(
+    framework: Path, infra: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    plan = {
+        "actions": [
+            {
+                "action": "needs-recreate",
+                "resource": "instance",
+                "name": "ua-one",
+                "project": "ua",
+                "changes": {"image": ["anklume/debian-12", "anklume/debian-13"]},
+            },
+            {
+                "action": "orphan",
+                "resource": "instance",
+                "name": "ua-old",
+                "project": "ua",
+                "reason": "no longer declared; delete with prune",
+            },
+        ]
+    }
+    monkeypatch.setenv("TEST_PLAN", json.dumps(plan))
+    assert main(["-C", str(infra), "domain", "apply", "--no-provision"]) == 0
+    err = capfd.readouterr().err
+    assert "needs-recreate: instance ua/ua-one (image: anklume/debian-12 → anklume/debian-13)" in err
+    assert "--recreate" in err
+    assert "orphan: instance ua/ua-old (no longer declared; delete with prune)" in err
+    assert "--prune" in err

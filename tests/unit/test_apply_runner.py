@@ -58,7 +58,8 @@ def test_extra_vars_carry_every_switch_as_json() -> None:
         "anklume_force_provision": True,
         "anklume_plan_only": False,
     }
-    assert extra_vars(PlaybookRequest(plan_file=Path("/p.json")))["anklume_plan_only"] is True
+    assert extra_vars(PlaybookRequest(plan_file=Path("/p.json"), plan_only=True))["anklume_plan_only"] is True
+    assert extra_vars(PlaybookRequest(plan_file=Path("/p.json")))["anklume_plan_only"] is False
 
 
 def test_env_points_ansible_at_the_callbacks_and_roles(tmp_path: Path) -> None:

@@ -43,6 +43,7 @@ class PlaybookRequest:
     provision: bool = True
     force_provision: bool = False
     plan_file: Path | None = None
+    plan_only: bool = False
     verbose: int = 0
 
 
@@ -61,7 +62,7 @@ def extra_vars(req: PlaybookRequest) -> dict[str, object]:
         "anklume_recreate": req.recreate,
         "anklume_adopt": req.adopt,
         "anklume_force_provision": req.force_provision,
-        "anklume_plan_only": req.plan_file is not None,
+        "anklume_plan_only": req.plan_only,
     }
     if req.plan_file is not None:
         data["anklume_plan_file"] = str(req.plan_file)

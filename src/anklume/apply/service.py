@@ -48,24 +48,29 @@ def _run(
         keep = () if keep_fd is None else (keep_fd,)
         rc = runner.run_playbook(argv, env, infra_dir, keep)
         summary = read_summary(summary_file)
-        plan = read_plan(req.plan_file) if req.plan_file is not None and rc == 0 else []
+        plan: list[PlanAction] = []
+        if req.plan_file is not None and rc == 0 and (req.plan_only or req.plan_file.exists()):
+            plan = read_plan(req.plan_file)
     return RunOutcome(rc, summary), plan
 
 
-def apply_infra(infra_dir: Path, req: runner.PlaybookRequest) -> RunOutcome:
-    """Run ``site.yml`` against the infra directory, holding the apply lock."""
+def apply_infra(infra_dir: Path, req: runner.PlaybookRequest) -> tuple[RunOutcome, list[PlanAction]]:
+    """Run ``site.yml`` against the infra directory, holding the apply lock.
+
+    Also returns the plan the run acted on, so that what it left alone on
+    purpose (``needs-recreate``, orphans) can be reported.
+    """
     generated = freshness.ensure_fresh(infra_dir)
-    req = replace(req, disabled=generated.disabled)
+    req = replace(req, disabled=generated.disabled, plan_file=Path("plan.json"), plan_only=False)
     lock_path = lock.default_lock_path(infra_dir)
     with lock.apply_lock(lock_path, sys.argv) as fd:
-        outcome, _ = _run(infra_dir, generated.inventory, replace(req, plan_file=None), quiet=False, keep_fd=fd)
-    return outcome
+        return _run(infra_dir, generated.inventory, req, quiet=False, keep_fd=fd)
 
 
 def check_infra(infra_dir: Path, req: runner.PlaybookRequest) -> tuple[RunOutcome, list[PlanAction]]:
     """Run ``site.yml`` in plan-only mode and return the plan (nothing is changed)."""
     generated = freshness.ensure_fresh(infra_dir)
-    plan_req = replace(req, plan_file=Path("plan.json"), disabled=generated.disabled, provision=False)
+    plan_req = replace(req, plan_file=Path("plan.json"), plan_only=True, disabled=generated.disabled, provision=False)
     return _run(infra_dir, generated.inventory, plan_req, quiet=True, keep_fd=None)
 
 

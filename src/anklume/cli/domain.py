@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from anklume.cli import _present
 from anklume.cli.context import options
 from anklume.errors import UsageError
+
+if TYPE_CHECKING:
+    from anklume.apply.plan import PlanAction
 
 app = typer.Typer(
     help="Domains: list them, reconcile Incus with them (apply), preview (check), compare (status).",
@@ -141,7 +144,7 @@ def apply(
         force_provision=force_provision,
         verbose=opts.verbose,
     )
-    outcome = apply_infra(opts.directory, req)
+    outcome, plan = apply_infra(opts.directory, req)
     summary = outcome.summary
     if outcome.rc != 0:
         detail = f": {summary.failed} failed, {summary.unreachable} unreachable" if summary.complete else ""
@@ -149,6 +152,7 @@ def apply(
         raise typer.Exit(1)
     count = len(summary.changes)
     _present.info(f"apply done: {count} change{'s' if count != 1 else ''} in {summary.duration:.1f} s")
+    _report_left_alone(plan)
     if verify:
         from anklume.cli.network import present_report  # noqa: PLC0415 -- keep CLI start fast
         from anklume.engine.pipeline import resolve  # noqa: PLC0415
@@ -157,6 +161,24 @@ def apply(
         _present.info("verifying the isolation with real packets")
         if not present_report(run_verify(resolve(opts.directory, check_roles=False))):
             raise typer.Exit(1)
+
+
+_LEFT_ALONE = {
+    "needs-recreate": "apply with --recreate to rebuild (a backup is exported first)",
+    "orphan": "apply with --prune to delete what can be (never protected instances)",
+}
+
+
+def _report_left_alone(plan: list[PlanAction]) -> None:
+    """Warn about what the plan leaves alone on purpose, with the option that acts on it."""
+    for verb, hint in _LEFT_ALONE.items():
+        found = [a for a in plan if a.action == verb]
+        for action in found:
+            where = f"{action.project}/{action.name}" if action.project != action.name else action.name
+            detail = "; ".join(action.changes) or action.reason
+            _present.warn(f"{verb}: {action.resource} {where} ({detail})")
+        if found:
+            _present.warn(f"{len(found)} {verb}: {hint}")
 
 
 @app.command("check")

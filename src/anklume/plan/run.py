@@ -106,14 +106,21 @@ def provisioned(instances: list[Mapping[str, Any]], actions: Sequence[Mapping[st
     return out
 
 
+INFRA_ONLY = frozenset({"incus_all_images"})
+
+
 def provision_vars(hostvars: Mapping[str, Any], roles: list[str]) -> dict[str, Any]:
     """Return the variables a machine's provisioning depends on.
 
     ``instance_*``, ``domain_*`` and ``incus_*`` variables, plus every variable
     whose name starts with one of the machine's role names.
 
-    >>> provision_vars({"instance_ip": "1", "web_port": 80, "other": 1}, ["web"])
+    Variables only the infra play reads (``INFRA_ONLY``) are left out: the
+    image list of the whole infra changes with any machine's image, and must
+    not re-provision every other machine.
+
+    >>> provision_vars({"instance_ip": "1", "web_port": 80, "other": 1, "incus_all_images": []}, ["web"])
     {'instance_ip': '1', 'web_port': 80}
     """
     prefixes = ("instance_", "domain_", "incus_", *(f"{r}_" for r in roles))
-    return {k: hostvars[k] for k in sorted(hostvars) if k.startswith(prefixes)}
+    return {k: hostvars[k] for k in sorted(hostvars) if k.startswith(prefixes) and k not in INFRA_ONLY}
