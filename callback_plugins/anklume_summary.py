@@ -6,6 +6,10 @@ The record: ``ok``, ``changed``, ``failed``, ``unreachable``, ``skipped``
 (Ansible's totals over hosts), ``duration`` (seconds), ``changes`` (one
 ``{phase, task, host, item}`` per changed result, loop items one by one)
 and ``failures`` (one line each).
+
+It also writes the plan ``site.yml`` reports: a ``set_fact`` of
+``anklume_plan_report`` (``{file, plan}``) makes it write ``plan`` as JSON to
+``file`` at once (a callback runs in the controller: no module, no worker).
 """
 
 from __future__ import annotations
@@ -34,6 +38,14 @@ def _item(res: dict[str, Any]) -> str:
     if isinstance(label, dict):
         label = label.get("name", label)
     return "" if label is None else str(label)
+
+
+def _write_json(path: Path, data: object) -> None:
+    """Write ``data`` as JSON, atomically (a reader never sees half a file)."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
 
 
 def _task_name(result: Any) -> str:
@@ -75,6 +87,9 @@ class CallbackModule(CallbackBase):  # type: ignore[misc]  # ansible ships no ty
 
     def v2_runner_on_ok(self, result: Any) -> None:
         self._record(result, loop_item=False)
+        report = (result._result.get("ansible_facts") or {}).get("anklume_plan_report")
+        if isinstance(report, dict) and report.get("file"):
+            _write_json(Path(str(report["file"])), report.get("plan"))
 
     def v2_runner_item_on_ok(self, result: Any) -> None:
         self._record(result, loop_item=True)
@@ -108,7 +123,4 @@ class CallbackModule(CallbackBase):  # type: ignore[misc]  # ansible ships no ty
             "changes": self._changes,
             "failures": self._failures,
         }
-        path = Path(target)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
-        tmp.replace(path)
+        _write_json(Path(target), record)
