@@ -8,7 +8,8 @@
 # own names (bna, bnp, bns, bnu) and subnets (10.220, 10.225, 10.230 and
 # 10.240.0.0/24 by default), NAT off. Every resource it created is removed at
 # the end, also when a step fails or the run is interrupted; nothing else is
-# touched. Run as root after `make image`:
+# touched (its host firewall goes to its own table, inet anklume_bench). Run
+# as root after `make image`:
 #   bash bench/apply.sh            # 5 then 20 instances
 #   BENCH_SIZES="5" bash bench/apply.sh
 #   BENCH_ZONE_BASE=200 bash bench/apply.sh   # other subnets (10.<base>...)
@@ -26,6 +27,10 @@ zone_step=5
 repeat=${BENCH_REPEAT:-3}
 work=$(mktemp -d /tmp/anklume-bench.XXXXXX)
 export ANKLUME_LOCK_FILE="$work/apply.lock"
+# Its own host table and boot file: the host's table inet anklume (the
+# isolation of the infra already applied here) is never replaced.
+export ANKLUME_NFT_TABLE=anklume_bench
+export ANKLUME_ETC="$work/etc"
 domains=(bna bnp bns bnu)
 declare -A seconds=()
 
@@ -47,6 +52,7 @@ cleanup() {
             incus network delete "net-$d" >/dev/null || true
         fi
     done
+    nft delete table inet "$ANKLUME_NFT_TABLE" 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT

@@ -121,6 +121,26 @@ def test_table_survives_a_flush_of_another_table(net_infra: NetInfra) -> None:
         subprocess.run([NFT, "delete", "table", "inet", other], check=False)
 
 
+def test_deploy_refuses_to_replace_another_infras_table(net_infra: NetInfra) -> None:
+    subprocess.run(
+        [NFT, "-f", "-"],
+        input=f"table inet {TABLE} {{}}\ndelete table inet {TABLE}\n"
+        f'table inet {TABLE} {{\n comment "anklume infra another-lab"\n}}\n',
+        text=True,
+        check=True,
+    )
+    try:
+        refused = net_infra.anklume("network", "deploy")
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "infra 'another-lab'" in refused.stderr
+        assert "ANKLUME_NFT_TABLE" in refused.stderr
+        assert live_table() == f'table inet {TABLE} {{\n\tcomment "anklume infra another-lab"\n}}\n'
+    finally:
+        subprocess.run([NFT, "delete", "table", "inet", TABLE], check=True)
+        net_infra.deploy()
+    assert net_infra.anklume("network", "status").returncode == 0
+
+
 def test_deploy_and_the_boot_hook_recreate_the_table(net_infra: NetInfra) -> None:
     subprocess.run([NFT, "delete", "table", "inet", TABLE], check=True)
     net_infra.deploy()

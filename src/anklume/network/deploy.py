@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from anklume.engine.host import etc_dir
 from anklume.engine.resolved import Resolved
 from anklume.errors import UsageError
 from anklume.network import foreign, hook, nft
-from anklume.network.ruleset import DEFAULT_TABLE, Ruleset, render, table_name
+from anklume.network.errors import NetworkError
+from anklume.network.ruleset import DEFAULT_TABLE, OWNER, Ruleset, render, table_name
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +115,54 @@ def status(resolved: Resolved) -> Status:
     )
 
 
+_OWNER_LINE = re.compile(r'^\tcomment "' + re.escape(OWNER) + r'(.*)"$', re.MULTILINE)
+
+
+def owner(listing: str) -> str | None:
+    r"""Return the infra named by a live table's comment (None for a table without one).
+
+    >>> owner('table inet anklume {\n\tcomment "anklume infra lab"\n\tset bridges {\n')
+    'lab'
+    >>> owner('table inet anklume {\n\tset bridges {\n') is None
+    True
+    """
+    found = _OWNER_LINE.search(listing)
+    return found.group(1) if found else None
+
+
+class TableOwned(NetworkError):
+    """The table holds another infra's rules: replacing it would drop that infra's isolation."""
+
+    def __init__(self, table: str, other: str, mine: str) -> None:
+        super().__init__(
+            f"table inet {table} holds the host firewall of infra '{other}', not of '{mine}': replacing it "
+            f"would remove the isolation of '{other}'s domains. Each infra directory on one host needs its own "
+            f"table: run this one with ANKLUME_NFT_TABLE=<name> (for example {table_name_for(mine)}); if "
+            f"'{other}' is gone, delete its table first (nft delete table inet {table})"
+        )
+
+
+def table_name_for(project: str) -> str:
+    """Suggest a table name for an infra.
+
+    >>> table_name_for("Lab 2-B"), table_name_for("anklume-demo")
+    ('anklume_lab_2_b', 'anklume_demo')
+    """
+    slug = re.sub(r"[^a-z0-9]+", "_", project.lower()).strip("_")
+    return table_name((slug if slug.startswith("anklume") else f"anklume_{slug}")[:32])
+
+
 def deploy(resolved: Resolved, *, run_dir: Path = Path("/run/systemd/system")) -> Deployed:
-    """Check, load and persist the table; install the boot hook. Loads only when the live table differs."""
+    """Check, load and persist the table; install the boot hook. Loads only when the live table differs.
+
+    Refuses to replace a table whose comment names another infra (:class:`TableOwned`).
+    """
     wanted = intended(resolved)
     nft.check(wanted.text)
     live = nft.list_table(wanted.table)
+    other = owner(live) if live is not None else None
+    if other is not None and other != resolved.project_name:
+        raise TableOwned(wanted.table, other, resolved.project_name)
     loaded = live is None or live != nft.canonical(wanted.text, wanted.table)
     if loaded:
         nft.load(wanted.text)

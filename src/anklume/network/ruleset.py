@@ -16,6 +16,8 @@ from anklume.engine.resolved import Resolved
 from anklume.network.policy import DHCP_PORT, DNS_PORT, Endpoint, Flow, flows, ifname
 
 DEFAULT_TABLE = "anklume"
+OWNER = "anklume infra "
+"""The table's comment names the infra (``project_name``) whose rules it holds."""
 PRIORITY = "filter - 5"
 """Both base chains run just before the ``filter`` priority (Incus's and iptables-nft's chains)."""
 
@@ -177,6 +179,7 @@ def render(resolved: Resolved, /, *, table: str = DEFAULT_TABLE) -> Ruleset:
         f"table inet {name} {{}}",
         f"delete table inet {name}",
         f"table inet {name} {{",
+        "\t" + comment(OWNER + resolved.project_name),
         *_bridge_set(bridges),
         "",
         *_chain("forward", "forward", _forward(resolved, found)),
