@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from anklume.cli.main import main
-from anklume.engine.pipeline import resolve
 from anklume.network import deploy, foreign, hook, nft, router
 from anklume.network.nft import normalize
 from tests.unit.network_infra import resolved
@@ -134,27 +133,12 @@ def test_cli_rules_honours_the_table_override(
 
 
 def test_deploy_refuses_a_table_holding_another_infra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    (tmp_path / "infra.yml").write_text(INFRA_FOR_OWNER, encoding="utf-8")
-    resolved = resolve(tmp_path, check_roles=False)
+    infra = resolved(tmp_path)
     monkeypatch.setattr(nft, "check", lambda text: None)
     monkeypatch.setattr(nft, "load", lambda text: pytest.fail("must not load over another infra's table"))
     monkeypatch.setattr(nft, "list_table", lambda table: 'table inet anklume {\n\tcomment "anklume infra lab"\n}\n')
     with pytest.raises(deploy.TableOwned) as raised:
-        deploy.deploy(resolved, run_dir=tmp_path / "run")
-    assert "infra 'lab', not of 'ownertest'" in str(raised.value)
+        deploy.deploy(infra, run_dir=tmp_path / "run")
+    assert "infra 'lab', not of 'nettest'" in str(raised.value)
     assert "ANKLUME_NFT_TABLE" in str(raised.value)
-    text = deploy.intended(resolved).text
-    assert deploy.owner(text.replace("table inet anklume {\n", "", 1)) == "ownertest"
-
-
-INFRA_FOR_OWNER = """\
-project_name: ownertest
-global:
-  addressing: {base_octet: 10, zone_base: 200, zone_step: 10}
-domains:
-  ua:
-    trust_level: admin
-    nat: false
-    machines:
-      ua-one: {}
-"""
+    assert deploy.owner(deploy.intended(infra).text) == "nettest"
