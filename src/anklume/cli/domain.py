@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from anklume.cli import _present
+from anklume.cli import _present, plan_view
 from anklume.cli.context import options
 from anklume.errors import UsageError
-
-if TYPE_CHECKING:
-    from anklume.apply.plan import PlanAction
 
 app = typer.Typer(
     help="Domains: list them, reconcile Incus with them (apply), preview (check), compare (status).",
@@ -115,8 +112,11 @@ def apply(
         typer.Option("--verify", help="Then prove the isolation with real packets (anklume network verify)."),
     ] = False,
 ) -> None:
-    """Reconcile Incus with the generated files: host firewall, networks, projects, profiles, instances,
-    then provisioning.
+    """Reconcile Incus with the generated files, then provision the instances.
+
+    Order: host firewall, images, projects, networks, profiles, instances, then
+    the roles of each machine. Prints what changed, then warns about what the
+    plan left alone on purpose (needs-recreate, orphans).
 
     Examples:
 
@@ -152,7 +152,7 @@ def apply(
         raise typer.Exit(1)
     count = len(summary.changes)
     _present.info(f"apply done: {count} change{'s' if count != 1 else ''} in {summary.duration:.1f} s")
-    _report_left_alone(plan)
+    plan_view.warn_left_alone(plan)
     if verify:
         from anklume.cli.network import present_report  # noqa: PLC0415 -- keep CLI start fast
         from anklume.engine.pipeline import resolve  # noqa: PLC0415
@@ -161,24 +161,6 @@ def apply(
         _present.info("verifying the isolation with real packets")
         if not present_report(run_verify(resolve(opts.directory, check_roles=False))):
             raise typer.Exit(1)
-
-
-_LEFT_ALONE = {
-    "needs-recreate": "apply with --recreate to rebuild (a backup is exported first)",
-    "orphan": "apply with --prune to delete what can be (never protected instances)",
-}
-
-
-def _report_left_alone(plan: list[PlanAction]) -> None:
-    """Warn about what the plan leaves alone on purpose, with the option that acts on it."""
-    for verb, hint in _LEFT_ALONE.items():
-        found = [a for a in plan if a.action == verb]
-        for action in found:
-            where = f"{action.project}/{action.name}" if action.project != action.name else action.name
-            detail = "; ".join(action.changes) or action.reason
-            _present.warn(f"{verb}: {action.resource} {where} ({detail})")
-        if found:
-            _present.warn(f"{len(found)} {verb}: {hint}")
 
 
 @app.command("check")
@@ -205,9 +187,7 @@ def check(ctx: typer.Context, domains: DomainsArg = None, *, adopt: AdoptOpt = F
     if not plan:
         _present.out("Incus matches the declared infrastructure: nothing to do.")
         raise typer.Exit(0)
-    rows = [(a.action, a.resource, a.project, a.name, "; ".join(a.changes) or a.reason) for a in plan]
-    _present.table("Plan", ["action", "resource", "project", "name", "changes"], rows)
-    _present.out(f"{len(plan)} action{'s' if len(plan) != 1 else ''} pending; run 'anklume domain apply'.")
+    plan_view.show(plan)
     raise typer.Exit(3)
 
 
