@@ -14,7 +14,7 @@ import pytest
 from anklume.cli.main import main
 from anklume.network import deploy, foreign, hook, nft, router
 from anklume.network.nft import normalize
-from tests.unit.network_infra import resolved
+from tests.unit.network_infra import INFRA, resolved
 
 NFT = shutil.which("nft") or shutil.which("nft", path="/usr/sbin:/sbin")
 
@@ -142,3 +142,14 @@ def test_deploy_refuses_a_table_holding_another_infra(monkeypatch: pytest.Monkey
     assert "infra 'lab', not of 'nettest'" in str(raised.value)
     assert "ANKLUME_NFT_TABLE" in str(raised.value)
     assert deploy.owner(deploy.intended(infra).text) == "nettest"
+
+
+def test_deploy_keeps_its_own_table_whatever_the_project_name(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    infra = resolved(tmp_path, INFRA.replace("project_name: nettest", "project_name: 'my \"lab\"'"))
+    own = 'table inet anklume {\n\tcomment "anklume infra my lab"\n}\n'
+    monkeypatch.setenv("ANKLUME_ETC", str(tmp_path / "etc"))
+    monkeypatch.setattr(nft, "check", lambda text: None)
+    monkeypatch.setattr(nft, "list_table", lambda table: own)
+    monkeypatch.setattr(nft, "canonical", lambda text, table: own)
+    monkeypatch.setattr(nft, "load", lambda text: pytest.fail("an unchanged table is not reloaded"))
+    assert deploy.deploy(infra, run_dir=tmp_path / "run").loaded is False

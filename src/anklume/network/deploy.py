@@ -161,7 +161,8 @@ def deploy(resolved: Resolved, *, run_dir: Path = Path("/run/systemd/system")) -
     nft.check(wanted.text)
     live = nft.list_table(wanted.table)
     other = owner(live) if live is not None else None
-    if other is not None and other != resolved.project_name:
+    mine = owner(wanted.text)  # the project name as the comment holds it (quotes dropped, length capped)
+    if other is not None and other != mine:
         raise TableOwned(wanted.table, other, resolved.project_name)
     loaded = live is None or live != nft.canonical(wanted.text, wanted.table)
     if loaded:
