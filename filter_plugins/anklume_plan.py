@@ -1,7 +1,9 @@
 """Ansible filters that call anklume's pure reconcile planner.
 
-The logic lives in the ``anklume.plan`` package (typed and unit-tested);
-these filters only convert errors. Usage in ``site.yml`` and the roles::
+The logic lives in the ``anklume.plan`` package (pure planners) and the
+``anklume.provision`` package (provisioning fingerprints, which read the
+roles' files), typed and unit-tested; these filters only convert errors.
+Usage in ``site.yml`` and the roles::
 
     {{ anklume_inputs | anklume_plan_all(live, options) }}
     {{ anklume_inputs | anklume_plan('networks', live, options) }}
@@ -20,12 +22,12 @@ from ansible.errors import AnsibleFilterError
 try:
     from anklume.errors import AnklumeError
     from anklume.plan import run as _run
-    from anklume.plan.role_digest import role_digests
+    from anklume.provision import fingerprint, provision_vars, provisioned, role_digests
 except ImportError:  # the framework checkout is used without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
     from anklume.errors import AnklumeError
     from anklume.plan import run as _run
-    from anklume.plan.role_digest import role_digests
+    from anklume.provision import fingerprint, provision_vars, provisioned, role_digests
 
 
 def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -63,9 +65,9 @@ class FilterModule:
             "anklume_plan": _guard(_run.plan_kind),
             "anklume_plan_all": _guard(_run.plan_all),
             "anklume_plan_document": _guard(_run.plan_document),
-            "anklume_fingerprint": _run.fingerprint,
-            "anklume_provisioned": _run.provisioned,
-            "anklume_provision_vars": _run.provision_vars,
+            "anklume_fingerprint": fingerprint,
+            "anklume_provisioned": provisioned,
+            "anklume_provision_vars": provision_vars,
             "anklume_role_digests": role_digests,
             "anklume_machine_vars": machine_vars,
             "anklume_kv": kv,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -9,8 +10,8 @@ import pytest
 
 from anklume.errors import PlanError
 from anklume.plan.declare import declare
-from anklume.plan.role_digest import role_digests
-from anklume.plan.run import fingerprint, plan_document, provision_vars
+from anklume.plan.run import plan_document
+from anklume.provision import fingerprint, provision_vars, role_digests
 
 DOMAIN: dict[str, Any] = {
     "domain_name": "pro",
@@ -125,3 +126,24 @@ def test_role_digests_follow_the_roles_path_and_ignore_tests(tmp_path: Path) -> 
     (custom / "web" / "templates").mkdir()
     (custom / "web" / "templates" / "site.conf.j2").write_text("port {{ web_port }}\n", encoding="utf-8")
     assert role_digests(["web"], path) != first
+
+
+FILE_ACCESS = {"os", "pathlib", "subprocess", "shutil", "io", "tempfile"}
+
+
+def test_planners_are_pure() -> None:
+    """No module of ``anklume.plan`` imports a file or process API, nor calls ``open``."""
+    package = Path(__file__).resolve().parents[2] / "src" / "anklume" / "plan"
+    offenders = []
+    for path in sorted(package.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module.split(".")[0]]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open":
+                names = ["open"]
+            offenders += [f"{path.name}: {n}" for n in names if n in FILE_ACCESS | {"open"}]
+    assert offenders == []

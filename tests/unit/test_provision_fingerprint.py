@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from anklume.plan.role_digest import role_digests
-from anklume.plan.run import fingerprint, provision_vars, provisioned
+from anklume.provision import fingerprint, provision_vars, provisioned, role_digests
 
 HOSTVARS = {
     "instance_name": "pro-web",
