@@ -14,16 +14,21 @@ ROLE_DIRS = ("roles_custom", "roles", "roles_vendor")
 def framework_dir() -> Path:
     """Return the framework checkout holding ``site.yml`` and ``roles/``.
 
-    ``ANKLUME_HOME`` wins; otherwise the checkout this package was installed
-    from (editable install), found above ``src/anklume``.
+    ``ANKLUME_HOME`` wins; then the checkout this package was installed from
+    (editable install), found above ``src/anklume``; then the copy a wheel
+    carries in ``anklume/_framework`` (``pip install anklume``).
     """
     env = os.environ.get("ANKLUME_HOME")
     candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[2])
+    here = Path(__file__).resolve()
+    candidates += [here.parents[2], here.parent / "_framework"]
     for path in candidates:
         if (path / "site.yml").is_file() and (path / "roles").is_dir():
             return path
-    msg = "cannot find the anklume framework (site.yml, roles/); set ANKLUME_HOME to its checkout"
+    msg = (
+        "cannot find the anklume framework (site.yml, roles/): reinstall anklume (pip install anklume) "
+        "or set ANKLUME_HOME to a checkout of it"
+    )
     raise UsageError(msg)
 
 

@@ -58,5 +58,5 @@ def find_ansible_playbook() -> Path:
     found = shutil.which("ansible-playbook")
     if found:
         return Path(found)
-    msg = "ansible-playbook not found; install Ansible into anklume's environment: pip install 'anklume[ansible]'"
+    msg = "ansible-playbook not found beside anklume; reinstall anklume into its environment (pip install anklume)"
     raise UsageError(msg)
