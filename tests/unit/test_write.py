@@ -123,14 +123,35 @@ def test_new_files_follow_the_umask(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / WEB).stat().st_mode) == 0o640
 
 
-def test_apply_rewrites_the_target_of_a_symbolic_link(tmp_path: Path) -> None:
+def test_a_symbolic_link_at_a_generated_path_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
     real = _put(tmp_path, Path("elsewhere/web.yml"), b"mine: 1\n")
     (tmp_path / "host_vars").mkdir()
     (tmp_path / WEB).symlink_to(real)
-    apply(plan_writes(tmp_path, {WEB: "a: 1\n"}))
-    assert (tmp_path / WEB).is_symlink()
-    assert real.read_text().endswith("\nmine: 1\n")
-    assert "a: 1\n" in real.read_text()
+    with pytest.raises(GeneratedFileError, match=r"host_vars/web\.yml: is a symbolic link"):
+        plan_writes(tmp_path, {WEB: "a: 1\n"})
+    assert real.read_bytes() == b"mine: 1\n"
+
+
+def test_a_link_swapped_in_after_the_plan_is_refused(tmp_path: Path) -> None:
+    real = _put(tmp_path, Path("elsewhere/web.yml"), b"mine: 1\n")
+    _put(tmp_path, WEB, b"mine: 1\n")
+    plan = plan_writes(tmp_path, {WEB: "a: 1\n"})
+    (tmp_path / WEB).unlink()
+    (tmp_path / WEB).symlink_to(real)
+    with pytest.raises(GeneratedFileError, match="symbolic link"):
+        apply(plan)
+    assert real.read_bytes() == b"mine: 1\n"
+
+
+def test_a_linked_generated_directory_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "infra"
+    root.mkdir()
+    (root / "host_vars").symlink_to(outside)
+    with pytest.raises(GeneratedFileError, match="host_vars: is a symbolic link"):
+        apply(plan_writes(root, {WEB: "a: 1\n"}))
+    assert list(outside.iterdir()) == []
 
 
 def test_apply_leaves_no_temporary_file(tmp_path: Path) -> None:
@@ -143,7 +164,7 @@ def test_apply_leaves_no_temporary_file(tmp_path: Path) -> None:
 def test_a_failed_write_keeps_the_old_file_and_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _put(tmp_path, WEB, b"mine: 1\n")
 
-    def refuse(src: str, dst: str) -> None:
+    def refuse(src: str, dst: str, **_: object) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", refuse)
@@ -216,5 +237,6 @@ def test_diff_of_undecodable_bytes_is_printable(tmp_path: Path) -> None:
 
 def test_read_text_keeps_line_endings_and_reports_absence(tmp_path: Path) -> None:
     path = _put(tmp_path, WEB, b"a\r\nb\rc")
-    assert read_text(path) == "a\r\nb\rc"
-    assert read_text(tmp_path / "missing.yml") is None
+    assert read_text(tmp_path, WEB) == "a\r\nb\rc"
+    assert read_text(tmp_path, Path("missing.yml")) is None
+    del path

@@ -8,11 +8,13 @@ never as tracebacks.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from anklume.engine import safeio
 from anklume.engine.yamlsrc import KeyPath, SourceMap, dotted, parse_yaml
 from anklume.errors import InfraError, Problem, UsageError
 
@@ -33,24 +35,52 @@ class Document:
     problems: list[Problem] = field(default_factory=list)  # found, not fatal: reported with the rest
 
 
-def _read(path: Path) -> str:
+def _read(root: Path, path: Path) -> str:
+    """The text of the source file ``path`` (under ``root``): a regular file, never through a link."""
+    rel = path.relative_to(root)
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InfraError([Problem(path, None, "", f"not UTF-8 text ({exc.reason})")]) from None
+        data = safeio.read_bytes(root, rel)
+    except safeio.UnsafeFileError as exc:
+        raise InfraError([Problem(rel, None, "", exc.message)]) from None
     except OSError as exc:
-        raise InfraError([Problem(path, None, "", f"cannot read: {exc.strerror}")]) from None
+        raise InfraError([Problem(rel, None, "", f"cannot read: {exc.strerror}")]) from None
+    if data is None:
+        raise InfraError([Problem(rel, None, "", "disappeared while being read")])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InfraError([Problem(rel, None, "", f"not UTF-8 text ({exc.reason})")]) from None
+
+
+def _kind(root: Path, name: str) -> str | None:
+    """'link', 'dir', 'file' (anything else that is not a link or directory) or None when absent."""
+    info = safeio.lstat(root, Path(name))
+    if info is None:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        return "link"
+    return "dir" if stat.S_ISDIR(info.st_mode) else "file"
 
 
 def find_source(root: Path) -> Path:
-    """Return ``root/infra.yml`` or ``root/infra``; raise when neither or both exist."""
+    """Return ``root/infra.yml`` or ``root/infra``; raise when neither or both exist.
+
+    A link in place of either is refused: it could lead outside the infra directory.
+    """
+    kinds = {name: _kind(root, name) for name in ("infra.yml", "infra")}
+    for name, kind in kinds.items():
+        if kind == "link":
+            problem = Problem(
+                Path(name), None, "", "is a symbolic link; anklume reads only files of the infra directory"
+            )
+            raise InfraError([problem])
     single, directory = root / "infra.yml", root / "infra"
-    if single.is_file() and directory.is_dir():
+    if kinds["infra.yml"] and kinds["infra"] == "dir":
         msg = f"{root} holds both infra.yml and infra/; keep one of them"
         raise UsageError(msg)
-    if single.is_file():
+    if kinds["infra.yml"]:
         return single
-    if directory.is_dir():
+    if kinds["infra"] == "dir":
         return directory
     msg = f"no infra.yml or infra/ in {root}; create one (see examples/) or pass the infra directory with -C DIR"
     raise UsageError(msg)
@@ -59,7 +89,7 @@ def find_source(root: Path) -> Path:
 def load(root: Path) -> Document:
     """Load the infra description of the infra directory ``root``."""
     source = find_source(root)
-    if source.is_file():
+    if source.name == "infra.yml":
         return _load_file(source, root)
     return _load_directory(source, root)
 
@@ -74,7 +104,7 @@ def _relative(path: Path, root: Path) -> Path:
 def _load_file(path: Path, root: Path) -> Document:
     shown = _relative(path, root)
     sm = SourceMap(default_file=shown)
-    data, problems = parse_yaml(_read(path), shown, sm)
+    data, problems = parse_yaml(_read(root, path), shown, sm)
     if not problems:
         problems = _expect_mapping(data, shown, "the file")
     if any(p.key == "" for p in problems):  # nothing usable: syntax error or not a mapping
@@ -91,19 +121,21 @@ def _expect_mapping(data: Any, file: Path, what: str) -> list[Problem]:
     return []
 
 
-def _domain_files(directory: Path) -> Iterator[Path]:
-    domains = directory / "domains"
-    if domains.is_dir():
-        yield from sorted(p for p in domains.iterdir() if p.suffix in {".yml", ".yaml"})
+def _domain_files(directory: Path, root: Path) -> Iterator[Path]:
+    """The ``*.yml`` and ``*.yaml`` of infra/domains/, sorted; hidden ones (editor files) are skipped."""
+    entries = safeio.list_dir(root, (*directory.relative_to(root).parts, "domains"))
+    for name, _regular in entries or []:
+        if not name.startswith(".") and Path(name).suffix in {".yml", ".yaml"}:
+            yield directory / "domains" / name  # anything but a regular file is refused when read
 
 
 def _load_directory(directory: Path, root: Path) -> Document:
     base_path = directory / "base.yml"
     shown = _relative(base_path, root)
     sm = SourceMap(default_file=shown)
-    if not base_path.is_file():
+    if safeio.lstat(root, base_path.relative_to(root)) is None:
         raise InfraError([Problem(shown, None, "", "missing (required in infra/)")])
-    data, problems = parse_yaml(_read(base_path), shown, sm)
+    data, problems = parse_yaml(_read(root, base_path), shown, sm)
     if not problems:
         problems = _expect_mapping(data, shown, "base.yml")
     merged: dict[str, Any] = data if isinstance(data, dict) else {}
@@ -125,9 +157,9 @@ def _load_domain_files(directory: Path, root: Path, sm: SourceMap, problems: lis
     """Merge infra/domains/*.yml (sorted by name); a domain defined twice is an error."""
     domains: dict[str, Any] = {}
     owner: dict[str, Path] = {}
-    for path in _domain_files(directory):
+    for path in _domain_files(directory, root):
         shown = _relative(path, root)
-        part, found = parse_yaml(_read(path), shown, sm, ("domains",))
+        part, found = parse_yaml(_read(root, path), shown, sm, ("domains",))
         problems += found
         if part is None:
             continue
@@ -147,10 +179,10 @@ def _load_domain_files(directory: Path, root: Path, sm: SourceMap, problems: lis
 
 def _load_policies(path: Path, root: Path, sm: SourceMap, problems: list[Problem]) -> Any:
     """Read infra/policies.yml, which holds only ``network_policies``."""
-    if not path.is_file():
+    if safeio.lstat(root, path.relative_to(root)) is None:
         return None
     shown = _relative(path, root)
-    part, found = parse_yaml(_read(path), shown, sm)
+    part, found = parse_yaml(_read(root, path), shown, sm)
     problems += found
     if part is None:
         return None

@@ -14,16 +14,15 @@ are not valid UTF-8 outside the block survive a rewrite unchanged.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import enum
 import logging
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from anklume.engine import safeio
 from anklume.engine.managed import GeneratedFileError, merge, render_block
 
 log = logging.getLogger(__name__)
@@ -68,14 +67,13 @@ class WritePlan:
         return sum(1 for f in self.files if f.change is change)
 
 
-def read_text(path: Path) -> str | None:
-    """The text of ``path`` byte for byte (no newline translation); None if absent."""
-    try:
-        return path.read_bytes().decode(_ENCODING, _ERRORS)
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise GeneratedFileError(path, "is a directory, expected a file") from None
+def read_text(root: Path, rel: Path) -> str | None:
+    """The text of ``root/rel`` byte for byte (no newline translation); None if absent.
+
+    Links, FIFOs, devices and oversized files are refused (:mod:`anklume.engine.safeio`).
+    """
+    data = safeio.read_bytes(root, rel)
+    return None if data is None else data.decode(_ENCODING, _ERRORS)
 
 
 def _check_relative(path: Path) -> None:
@@ -89,9 +87,8 @@ def plan_writes(root: Path, files: Mapping[Path, str]) -> WritePlan:
     planned = []
     for rel in sorted(files):
         _check_relative(rel)
-        path = root / rel
-        old = read_text(path)
-        new = merge(old, render_block(files[rel]), path)
+        old = read_text(root, rel)
+        new = merge(old, render_block(files[rel]), root / rel)
         change = Change.NEW if old is None else Change.UNCHANGED if new == old else Change.CHANGED
         planned.append(FileWrite(rel, change, old, new))
     return WritePlan(root, tuple(planned))
@@ -136,54 +133,37 @@ def _current_umask() -> int:
     return mask
 
 
-def _write_atomic(target: Path, data: bytes, mode: int, owner: tuple[int, int] | None) -> None:
-    """Write ``target`` through a temporary file in its directory and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            os.fchmod(stream.fileno(), mode)
-            if owner is not None:
-                with contextlib.suppress(PermissionError):
-                    os.fchown(stream.fileno(), *owner)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def apply(plan: WritePlan) -> list[Path]:
     """Write the new and changed files of ``plan``; return their relative paths.
 
     Unchanged files are not touched (their mtime stays). Each file is
     replaced atomically, keeping its mode (and owner, when allowed); a
-    symbolic link is followed and its target rewritten. New files get
-    ``0o666`` minus the umask, and their directories are created. Before
-    writing anything, every file is checked to still hold the text the plan
-    was made from: a file edited meanwhile raises :class:`GeneratedFileError`.
+    symbolic link is never followed (:mod:`anklume.engine.safeio`). New
+    files get ``0o666`` minus the umask, and their directories are created.
+    Before writing anything, and again right before each rename, every file
+    is checked to still hold the text the plan was made from: a file edited
+    meanwhile raises :class:`GeneratedFileError`.
     """
     pending = plan.pending
     for f in pending:
-        if read_text(plan.root / f.path) != f.old:
-            msg = "changed on disk since the plan was made; run the command again"
-            raise GeneratedFileError(plan.root / f.path, msg)
+        _unchanged_since_plan(plan.root, f)
     new_mode = 0o666 & ~_current_umask()
-    made: set[Path] = set()
     for f in pending:
-        target = plan.root / f.path
         mode, owner = new_mode, None
-        if f.old is None:
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-        else:
-            target = Path(os.path.realpath(target))
-            info = target.stat()
-            mode = info.st_mode & 0o7777
-            owner = (info.st_uid, info.st_gid) if os.geteuid() == 0 else None
-        _write_atomic(target, f.new.encode(_ENCODING, _ERRORS), mode, owner)
+        _unchanged_since_plan(plan.root, f)
+        if f.old is not None:
+            info = safeio.lstat(plan.root, f.path)
+            if info is not None:
+                mode = info.st_mode & 0o7777
+                owner = (info.st_uid, info.st_gid) if os.geteuid() == 0 else None
+        safeio.write_atomic(plan.root, f.path, f.new.encode(_ENCODING, _ERRORS), mode, owner)
         log.debug("wrote %s (%s)", f.path, f.change)
     new, changed = plan.count(Change.NEW), plan.count(Change.CHANGED)
     log.info("generated files written: %d new, %d changed", new, changed)
     return [f.path for f in pending]
+
+
+def _unchanged_since_plan(root: Path, f: FileWrite) -> None:
+    if read_text(root, f.path) != f.old:
+        msg = "changed on disk since the plan was made; run the command again"
+        raise GeneratedFileError(root / f.path, msg)
