@@ -1,0 +1,148 @@
+"""Install, compare and restore the second isolation layer (:mod:`.layer`) with ``ip rule``.
+
+:func:`apply` adds the rules that are missing (the ``nop`` target first),
+then removes the rules this infra installed before and no longer wants
+(read from its boot file), then writes the boot file
+``<etc>/iprules.d/<table>.rules``. Rules of other infras (other boot
+files) are never removed. :func:`boot_argv` is the command that loads a boot
+file on a host without the rules (at boot, before Incus creates its
+bridges); :func:`restore` loads every boot file idempotently (a reload, or
+a boot sequence without systemd).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from anklume.engine.host import etc_dir
+from anklume.engine.resolved import Resolved
+from anklume.network.errors import NetworkError
+from anklume.network.layer import END, Rule, from_json, parse, rules, text
+
+log = logging.getLogger(__name__)
+
+
+def binary() -> str:
+    """The ``ip`` binary (``$ANKLUME_IP`` overrides it)."""
+    return os.environ.get("ANKLUME_IP") or shutil.which("ip") or "/usr/sbin/ip"
+
+
+def rules_dir() -> Path:
+    """Directory of the boot files: ``<etc>/iprules.d``."""
+    return etc_dir() / "iprules.d"
+
+
+def rules_file(table: str) -> Path:
+    """The boot file of an infra (named after its nftables table)."""
+    return rules_dir() / f"{table}.rules"
+
+
+def boot_argv(path: Path) -> list[str]:
+    """The command that loads a boot file at boot (the rules are absent then: ``ip`` fails on a duplicate).
+
+    >>> boot_argv(Path("/etc/anklume/iprules.d/anklume.rules"))[1:]
+    ['-batch', '/etc/anklume/iprules.d/anklume.rules']
+    """
+    return [binary(), "-batch", str(path)]
+
+
+def _ip(*args: str) -> subprocess.CompletedProcess[str]:
+    argv = [binary(), "-4", *args]
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        msg = f"{' '.join(argv)}: {exc}"
+        raise NetworkError(msg) from None
+    if proc.returncode != 0:
+        msg = f"{' '.join(argv)} failed: {proc.stderr.strip()[-300:]}"
+        raise NetworkError(msg)
+    return proc
+
+
+def live() -> set[Rule]:
+    """Every anklume rule loaded in the kernel (any infra)."""
+    items = json.loads(_ip("-j", "rule", "show").stdout or "[]")
+    return {r for r in (from_json(i) for i in items if isinstance(i, dict)) if r is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Layered:
+    """What an apply did."""
+
+    path: Path
+    added: int
+    removed: int
+    written: bool
+
+    @property
+    def changed(self) -> bool:
+        """Whether a rule or the boot file changed."""
+        return bool(self.added or self.removed or self.written)
+
+
+def _ends_first(found: Iterable[Rule]) -> list[Rule]:
+    return sorted(found, key=lambda r: (r.pref != END, r.pref, r.selector, r.action))
+
+
+def _add_missing(wanted: Iterable[Rule], current: set[Rule]) -> int:
+    added = 0
+    for rule in _ends_first(wanted):
+        if rule not in current:
+            _ip("rule", "add", *rule.args())
+            current.add(rule)
+            added += 1
+    return added
+
+
+def _write(path: Path, content: str) -> bool:
+    if path.exists() and path.read_text(encoding="utf-8") == content:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(content, encoding="utf-8")
+    tmp.chmod(0o644)
+    tmp.replace(path)
+    return True
+
+
+def apply(resolved: Resolved, table: str, fenced: Iterable[tuple[str, str | None]] = ()) -> Layered:
+    """Converge the live rules of this infra and write its boot file (root)."""
+    wanted = rules(resolved, fenced)
+    path = rules_file(table)
+    before = parse(path.read_text(encoding="utf-8")) if path.exists() else []
+    current = live()
+    added = _add_missing(wanted, current)
+    keep = set(wanted)
+    removed = 0
+    for rule in before:
+        if rule not in keep and rule in current and rule.pref != END:
+            _ip("rule", "del", *rule.args())
+            removed += 1
+    written = _write(path, text(wanted, table))
+    log.debug("second layer applied", extra={"added": added, "removed": removed})
+    return Layered(path, added, removed, written)
+
+
+def missing(resolved: Resolved, fenced: Iterable[tuple[str, str | None]] = ()) -> list[Rule]:
+    """The rules of this infra that are not loaded (empty: the layer is in place)."""
+    current = live()
+    return [r for r in rules(resolved, fenced) if r not in current]
+
+
+def restore(directory: Path | None = None) -> int:
+    """Load every boot file of ``directory`` (default :func:`rules_dir`), adding only missing rules."""
+    folder = directory or rules_dir()
+    if not folder.is_dir():
+        return 0
+    current = live()
+    added = 0
+    for path in sorted(folder.glob("*.rules")):
+        added += _add_missing(parse(path.read_text(encoding="utf-8")), current)
+    return added
