@@ -15,7 +15,8 @@ from anklume.engine import addressing as addr
 from anklume.engine.enrich_addresses import DomainNet, domain_nets, host_conflicts, machine_ips
 from anklume.engine.enrich_devices import config_text, persistent_data_devices, shared_volume_devices
 from anklume.engine.enrich_firewall import firewall_nics, router_conflicts
-from anklume.engine.enrich_rules import FIREWALL, limits, policies, privileged, with_firewall
+from anklume.engine.enrich_rules import FIREWALL, limits, policies, with_firewall
+from anklume.engine.guard import guard
 from anklume.engine.host import HostFacts
 from anklume.engine.load import SourceMap
 from anklume.engine.model import Domain, Infra, Machine
@@ -55,7 +56,7 @@ def enrich(infra: Infra, host: HostFacts, sm: SourceMap, /) -> Resolved:
         problems += host_conflicts(nets, bridges, host.addresses, sm)
     problems += router_conflicts(infra, nets, ips, sm)
     warnings: list[str] = []
-    problems += privileged(infra, host, sm, warnings)
+    problems += guard(infra, host, sm, warnings)
     added = limits(infra, host, sm, problems, warnings)
     if problems:
         raise InfraError(problems)

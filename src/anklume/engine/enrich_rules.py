@@ -1,4 +1,7 @@
-"""Enrichment rules that span the whole infra: firewall VM, privileges, limits, policies."""
+"""Enrichment rules that span the whole infra: firewall VM, limits, policies.
+
+What needs ``--yolo`` (privileged containers and the other escapes) is checked in :mod:`anklume.engine.guard`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from anklume.engine.enrich_addresses import DomainNet
 from anklume.engine.enrich_devices import config_text
 from anklume.engine.host import HostFacts
 from anklume.engine.load import SourceMap
-from anklume.engine.model import Infra, Machine, Profile, ResourcePolicy
+from anklume.engine.model import Infra, Machine, ResourcePolicy
 from anklume.engine.references import AI_DOMAIN
 from anklume.engine.resolved import ResolvedPolicy
 from anklume.engine.resources import allocate
@@ -36,45 +39,6 @@ def with_firewall(infra: Infra, nets: dict[str, DomainNet]) -> Infra:
     machines = {**(anklume.machines or {}), FIREWALL: firewall}
     domains = {**infra.domains, "anklume": anklume.model_copy(update={"machines": machines})}
     return infra.model_copy(update={"domains": domains})
-
-
-def truthy(value: str | bool | int | float) -> bool:
-    """Whether Incus reads a configuration value as true.
-
-    >>> [truthy(v) for v in (True, 1, "yes", "ON", "TRUE", "false", 0, "")]
-    [True, True, True, True, True, False, False, False]
-    """
-    return config_text(value).strip().lower() in {"true", "1", "yes", "on"}
-
-
-def _privileged_by(machine: Machine, profiles: dict[str, Profile]) -> tuple[str | int, ...] | None:
-    """Where a machine becomes privileged: its own config, or the first profile that says so."""
-    own = (machine.config or {}).get("security.privileged")
-    if own is not None:
-        return ("config", "security.privileged") if truthy(own) else None
-    for index, name in enumerate(machine.profiles or []):
-        profile = profiles.get(name)
-        if profile is not None and truthy((profile.config or {}).get("security.privileged", "")):
-            return ("profiles", index)
-    return None
-
-
-def privileged(infra: Infra, host: HostFacts, sm: SourceMap, warnings: list[str]) -> list[Problem]:
-    """Forbid privileged containers (in their config or a profile they use) without a VM above."""
-    problems = []
-    for dname, domain in infra.domains.items():
-        for mname, machine in (domain.machines or {}).items():
-            where = _privileged_by(machine, domain.profiles or {})
-            if machine.type != "lxc" or host.vm_nested or where is None:
-                continue
-            if host.yolo:
-                warnings.append(f"machine '{mname}': privileged container allowed by --yolo")
-                continue
-            path = ("domains", dname, "machines", mname, *where)
-            msg = "a privileged container is forbidden unless a VM is in the parent chain"
-            hint = "use type: vm, or run inside a VM (/etc/anklume/vm_nested: true), or pass --yolo"
-            problems.append(sm.problem(path, msg, hint))
-    return problems
 
 
 def limits(

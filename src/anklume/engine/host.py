@@ -2,6 +2,8 @@
 
 Read once per run and passed to the pure enrich stage, so tests can give
 any host they like. ``ANKLUME_ETC`` moves ``/etc/anklume`` for tests.
+``ANKLUME_YOLO=1`` has the effect of ``--yolo`` (the CLI sets it for its
+children, so the ``anklume network deploy`` an apply runs sees it too).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+YOLO_ENV = "ANKLUME_YOLO"
 
 
 @dataclass(frozen=True)
@@ -83,15 +87,20 @@ def host_resources() -> tuple[int | None, int | None]:
     return cpus, memory
 
 
+def yolo_from_env() -> bool:
+    """Whether ``ANKLUME_YOLO`` asks for ``--yolo`` (``1``, ``true`` or ``yes``)."""
+    return os.environ.get(YOLO_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
 def gather(*, yolo: bool = False, need_resources: bool = False) -> HostFacts:
-    """Read the facts of this host."""
+    """Read the facts of this host (``yolo`` is also on when ``ANKLUME_YOLO`` says so)."""
     etc = etc_dir()
     check = os.environ.get("ANKLUME_SKIP_HOST_SUBNET_CHECK", "") not in {"1", "true", "yes"}
     cpus, memory = host_resources() if need_resources else (None, None)
     return HostFacts(
         absolute_level=_read_level(etc / "absolute_level"),
         vm_nested=_read_bool(etc / "vm_nested"),
-        yolo=yolo,
+        yolo=yolo or yolo_from_env(),
         addresses=host_addresses() if check else [],
         cpus=cpus,
         memory_bytes=memory,
