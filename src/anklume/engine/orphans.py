@@ -28,13 +28,13 @@ import yaml
 from anklume.engine import safeio
 from anklume.engine.managed import GeneratedFileError, extract
 from anklume.engine.write import read_text
+from anklume.engine.yamlsrc import load_bounded
 
 log = logging.getLogger(__name__)
 
 GENERATED_DIRS = ("inventory", "group_vars", "host_vars")
 ALWAYS_EXPECTED = Path("group_vars/all.yml")
 _KEYS = ("instance_ephemeral", "domain_ephemeral")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +58,8 @@ def _ephemeral(body: str) -> tuple[bool | None, str]:
     (None, 'no instance_ephemeral or domain_ephemeral in the managed block')
     """
     try:
-        data = yaml.load(body, Loader=_Loader)  # _Loader is a safe loader
-    except yaml.YAMLError:
+        data = load_bounded(body)
+    except (yaml.YAMLError, ValueError):
         return False, "the managed block is not valid YAML"
     if not isinstance(data, dict):
         return None, "the managed block is not a mapping"

@@ -22,6 +22,54 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 KeyPath = tuple[str | int, ...]
 
+#: Most nodes a document may expand to, aliases and merge keys counted each time they are used.
+MAX_NODES = 500_000
+#: Deepest nesting of mappings and sequences.
+MAX_DEPTH = 64
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _TooBig(Exception):
+    """The node graph is cyclic, too deep or expands too far (``line`` is 1-based)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Count the nodes ``root`` expands to, each node's size computed once (linear in the graph).
+
+    An alias bomb (``&a [*b, *b, ...]`` nested) is measured without being
+    expanded; a node that contains itself (a recursive anchor) is refused.
+    """
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node: yaml.Node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        line = node.start_mark.line + 1
+        if key in open_:
+            raise _TooBig(line, "an anchor refers to itself (recursive alias); anklume reads only finite documents")
+        if depth > MAX_DEPTH:
+            raise _TooBig(line, f"nested deeper than {MAX_DEPTH} levels")
+        total = 1
+        if isinstance(node, yaml.CollectionNode):
+            open_.add(key)
+            items = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
+            for child in items:
+                total += size(child, depth + 1)
+                if total > MAX_NODES:
+                    raise _TooBig(line, f"expands to more than {MAX_NODES} values (too many aliases or merge keys?)")
+            open_.discard(key)
+        sizes[key] = total
+        return total
+
+    return size(root, 0)
+
 
 @dataclass
 class SourceMap:
@@ -116,6 +164,7 @@ def parse_yaml(text: str, file: Path, sm: SourceMap, prefix: KeyPath = ()) -> tu
         node = loader.get_single_node()
         if node is None:
             return None, []
+        _expanded_size(node)
         value = builder.build(node, prefix)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -124,6 +173,32 @@ def parse_yaml(text: str, file: Path, sm: SourceMap, prefix: KeyPath = ()) -> tu
         return None, [Problem(file, line, "", f"YAML syntax error: {what}")]
     except yaml.YAMLError as exc:
         return None, [Problem(file, None, "", f"YAML error: {exc}")]
+    except _TooBig as exc:
+        return None, [Problem(file, exc.line, "", exc.message)]
     finally:
         loader.dispose()
     return value, builder.problems
+
+
+def load_bounded(text: str) -> Any:
+    """Plain data of one YAML document, refusing what :func:`parse_yaml` refuses.
+
+    Raises :class:`yaml.YAMLError` for invalid YAML and :class:`ValueError`
+    for a recursive, too deep or too large document.
+
+    >>> load_bounded("a: [1, 2]")
+    {'a': [1, 2]}
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            _expanded_size(node)
+        except _TooBig as exc:
+            msg = f"line {exc.line}: {exc.message}"
+            raise ValueError(msg) from None
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
