@@ -77,6 +77,7 @@ def domain_vars(dom: ResolvedDomain, router: str | None = None) -> dict[str, Any
     network: dict[str, Any] = {"name": dom.network_name, "subnet": dom.subnet, "gateway": dom.gateway}
     if not dom.nat:
         network["nat"] = False
+        network["dns"] = "local"  # no way out, DNS included: the bridge's dnsmasq forwards nothing upstream
     if router is not None:
         network["router"] = router
     return _present(

@@ -19,6 +19,9 @@ from anklume.plan.model import Declared, Domain, Profile, ownership
 
 DHCP_GATEWAY = "ipv4.dhcp.gateway"
 """Bridge key of the default gateway DHCP hands out; anklume sets it only for a ``router``, and removes it otherwise."""
+RAW_DNSMASQ = "raw.dnsmasq"
+DNS_LOCAL = "no-resolv"
+"""``raw.dnsmasq`` of a bridge whose DNS answers local names only (``incus_network.dns: local``)."""
 
 
 def dhcp_range(subnet: str) -> str:
@@ -36,12 +39,15 @@ def network_config(domain: str, net: Mapping[str, Any], nat: object) -> dict[str
 
     A ``router`` (``firewall_mode: vm``) becomes the default gateway that
     DHCP hands out (``ipv4.dhcp.gateway``); the bridge keeps its own address.
+    ``dns: local`` (the default without NAT, so files written before the key
+    existed get it too) stops the bridge's dnsmasq from forwarding queries
+    upstream: a domain with no way out cannot tunnel data over DNS.
 
     >>> network_config("pro", {"subnet": "10.120.0.0/24", "gateway": "10.120.0.254"}, False)
     ... # doctest: +NORMALIZE_WHITESPACE
     {'ipv4.address': '10.120.0.254/24', 'ipv4.dhcp.ranges': '10.120.0.100-10.120.0.199',
      'ipv4.nat': 'false', 'ipv6.address': 'none',
-     'user.anklume.managed': 'true', 'user.anklume.domain': 'pro'}
+     'user.anklume.managed': 'true', 'user.anklume.domain': 'pro', 'raw.dnsmasq': 'no-resolv'}
     >>> network_config("pro", {"subnet": "10.120.0.0/24", "gateway": "10.120.0.254",
     ...     "router": "10.120.0.253"}, False)[DHCP_GATEWAY]
     '10.120.0.253'
@@ -54,6 +60,12 @@ def network_config(domain: str, net: Mapping[str, Any], nat: object) -> dict[str
         "ipv6.address": "none",
         **ownership(domain),
     }
+    dns = str(net.get("dns") or ("forward" if config["ipv4.nat"] == "true" else "local"))
+    if dns not in ("local", "forward"):
+        msg = f"domain {domain}: incus_network.dns is {dns!r}, expected local or forward"
+        raise PlanError(msg)
+    if dns == "local":
+        config[RAW_DNSMASQ] = DNS_LOCAL  # dnsmasq reads no upstream server: local names only
     router = net.get("router")
     if router:
         address = ipaddress.IPv4Address(str(router))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from anklume.plan.action import Action
-from anklume.plan.declare import DHCP_GATEWAY
+from anklume.plan.declare import DHCP_GATEWAY, DNS_LOCAL, RAW_DNSMASQ
 from anklume.plan.diff import config_changes
 from anklume.plan.model import Declared, Live, PlanOptions
 from anklume.plan.projects import adopt_or_conflict, mine, orphan_verdict
@@ -19,9 +19,10 @@ from anklume.plan.scope import (
 def plan_networks(declared: Declared, live: Live, options: PlanOptions) -> list[Action]:
     """Return the bridge actions.
 
-    Managed keys (address, DHCP range, NAT, IPv6 off, ownership, and the DHCP
-    gateway of ``firewall_mode: vm``, removed when no router is declared) are
-    compared; other keys are left alone. An undeclared bridge is deleted (with prune)
+    Managed keys (address, DHCP range, NAT, IPv6 off, ownership, the DHCP
+    gateway of ``firewall_mode: vm``, removed when no router is declared, and
+    ``raw.dnsmasq: no-resolv`` of local-only DNS, removed when DNS forwards
+    again) are compared; other keys are left alone. An undeclared bridge is deleted (with prune)
     only when everything using it goes away in the same run.
     """
     by_name = {str(n["name"]): n for n in live.networks}
@@ -52,7 +53,9 @@ def plan_networks(declared: Declared, live: Live, options: PlanOptions) -> list[
         changes = config_changes(dom.network_config, live_config, remove_undeclared=False)
         if DHCP_GATEWAY not in dom.network_config and live_config.get(DHCP_GATEWAY):
             changes[DHCP_GATEWAY] = (live_config[DHCP_GATEWAY], None)  # no router any more: DHCP gives .254 again
-            changes = dict(sorted(changes.items()))
+        if RAW_DNSMASQ not in dom.network_config and live_config.get(RAW_DNSMASQ) == DNS_LOCAL:
+            changes[RAW_DNSMASQ] = (DNS_LOCAL, None)  # NAT back on: DNS forwards again (a user's own value stays)
+        changes = dict(sorted(changes.items()))
         if changes:
             actions.append(
                 Action(
