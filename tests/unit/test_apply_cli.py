@@ -66,6 +66,7 @@ SITE = """\
           adopt: "{{ anklume_adopt }}"
           plan_only: "{{ anklume_plan_only }}"
           roles_path: "{{ lookup('ansible.builtin.env', 'ANSIBLE_ROLES_PATH') }}"
+          yolo: "{{ lookup('ansible.builtin.env', 'ANKLUME_YOLO') }}"
       when: not anklume_plan_only
     - name: Record | Write the plan
       ansible.builtin.copy:
@@ -223,3 +224,23 @@ def test_apply_reports_what_its_plan_leaves_alone(
     assert "--recreate" in err
     assert "orphan: instance ua/ua-old (no longer declared; delete with prune)" in err
     assert "--prune" in err
+
+
+def test_yolo_lets_an_escape_through_apply_and_reaches_the_playbook(
+    framework: Path, infra: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ANKLUME_YOLO", "")  # recorded, so the undo removes what --yolo exports
+    monkeypatch.delenv("ANKLUME_YOLO")
+    text = (infra / "infra.yml").read_text(encoding="utf-8")
+    text = text.replace("ua-one: {}", "ua-one: {config: {raw.lxc: 'lxc.apparmor.profile=unconfined'}}")
+    (infra / "infra.yml").write_text(text, encoding="utf-8")
+    assert main(["-C", str(infra), "sync"]) == 2
+    assert main(["-C", str(infra), "sync", "--yolo"]) == 0
+    capfd.readouterr()
+    assert main(["-C", str(infra), "domain", "apply", "--no-provision"]) == 2
+    assert "infra.yml:10: domains.ua.machines.ua-one.config.raw.lxc" in capfd.readouterr().err
+    assert not list(framework.iterdir())
+    assert main(["-C", str(infra), "domain", "apply", "--no-provision", "--yolo"]) == 0
+    assert "allowed by --yolo" in capfd.readouterr().err
+    # the playbook, and the 'anklume network deploy' its nftables role runs, inherit it
+    assert _seen(framework, "ua-one")["yolo"] == "1"

@@ -18,7 +18,8 @@ P = "domains:\n  pro:\n    profiles:\n      p:\n"  # the profile's own keys go o
 
 @pytest.fixture(autouse=True)
 def _no_yolo_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("ANKLUME_YOLO", raising=False)
+    monkeypatch.setenv("ANKLUME_YOLO", "")  # recorded, so the undo removes what --yolo exports
+    monkeypatch.delenv("ANKLUME_YOLO")
 
 
 class Guarded(t.NamedTuple):

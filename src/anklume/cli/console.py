@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from anklume.cli import _present
-from anklume.cli.context import options
+from anklume.cli.context import YoloOpt, options
 from anklume.console.layout import Layout, ResolvedLike, describe, layout_from, running_only
 
 app = typer.Typer()
@@ -59,6 +59,7 @@ def console(
         bool,
         typer.Option("--attach/--no-attach", help="Attach when run in a terminal (default) or only print how."),
     ] = True,
+    yolo: YoloOpt = False,  # read through ANKLUME_YOLO, which the option sets
 ) -> None:
     """Open a tmux session: a window per domain, a pane per running machine.
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from anklume.cli import _present, plan_view
-from anklume.cli.context import options
+from anklume.cli.context import YoloOpt, options
 from anklume.errors import UsageError
 
 app = typer.Typer(
@@ -26,14 +26,16 @@ DomainsArg = Annotated[
 
 
 @app.command("list")
-def list_domains(ctx: typer.Context) -> None:
+def list_domains(ctx: typer.Context, *, yolo: YoloOpt = False) -> None:
     """Print a table of the declared domains.
 
     Example: anklume domain list
     """
     from anklume.engine.pipeline import resolve  # noqa: PLC0415 -- keep CLI start fast
 
-    resolved = resolve(options(ctx).directory)
+    resolved = resolve(options(ctx).directory, yolo=yolo)
+    for text in resolved.warnings:
+        _present.warn(text)
     rows = [
         (
             d.name,
@@ -71,6 +73,16 @@ AdoptOpt = Annotated[
         help="Take over declared names held by resources anklume did not create (marks them as anklume's).",
     ),
 ]
+
+
+def _warn_yolo(directory: Path, yolo: bool) -> None:
+    """With ``--yolo``, show what it lets through before the run (the run itself is quiet about it)."""
+    if not yolo:
+        return
+    from anklume.engine.pipeline import resolve  # noqa: PLC0415 -- keep CLI start fast
+
+    for text in resolve(directory, yolo=True, check_roles=False).warnings:
+        _present.warn(text)
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:
@@ -111,6 +123,7 @@ def apply(
         bool,
         typer.Option("--verify", help="Then prove the isolation with real packets (anklume network verify)."),
     ] = False,
+    yolo: YoloOpt = False,
 ) -> None:
     """Reconcile Incus with the generated files, then provision the instances.
 
@@ -125,6 +138,8 @@ def apply(
       anklume domain apply pro --no-provision
 
       anklume domain apply --prune --verify
+
+      anklume domain apply --yolo      # accept what docs/SPEC.md lists under "What needs --yolo"
     """
     from anklume.apply.runner import PlaybookRequest  # noqa: PLC0415 -- keep CLI start fast
     from anklume.apply.service import apply_infra  # noqa: PLC0415 -- keep CLI start fast
@@ -144,6 +159,7 @@ def apply(
         force_provision=force_provision,
         verbose=opts.verbose,
     )
+    _warn_yolo(opts.directory, yolo)
     outcome, plan = apply_infra(opts.directory, req)
     summary = outcome.summary
     if outcome.rc != 0:
@@ -159,12 +175,12 @@ def apply(
         from anklume.network.verify.run import verify as run_verify  # noqa: PLC0415
 
         _present.info("verifying the isolation with real packets")
-        if not present_report(run_verify(resolve(opts.directory, check_roles=False))):
+        if not present_report(run_verify(resolve(opts.directory, yolo=yolo, check_roles=False))):
             raise typer.Exit(1)
 
 
 @app.command("check")
-def check(ctx: typer.Context, domains: DomainsArg = None, *, adopt: AdoptOpt = False) -> None:
+def check(ctx: typer.Context, domains: DomainsArg = None, *, adopt: AdoptOpt = False, yolo: YoloOpt = False) -> None:
     """Show what an apply would change, per resource, without touching anything.
 
     Exit 3 when something would change, 0 when Incus already matches.
@@ -180,6 +196,7 @@ def check(ctx: typer.Context, domains: DomainsArg = None, *, adopt: AdoptOpt = F
 
     opts = options(ctx)
     req = PlaybookRequest(domains=_domains(opts.directory, domains), adopt=adopt, verbose=opts.verbose)
+    _warn_yolo(opts.directory, yolo)
     outcome, plan = check_infra(opts.directory, req)
     if outcome.rc != 0:
         _present.error(f"check failed (ansible-playbook exit {outcome.rc})")
@@ -192,7 +209,7 @@ def check(ctx: typer.Context, domains: DomainsArg = None, *, adopt: AdoptOpt = F
 
 
 @app.command("status")
-def status(ctx: typer.Context) -> None:
+def status(ctx: typer.Context, *, yolo: YoloOpt = False) -> None:  # yolo: read through ANKLUME_YOLO
     """Compare declared instances with live ones: state, IP address, drift.
 
     Exit 3 when an instance is missing, stopped, misaddressed or orphaned.

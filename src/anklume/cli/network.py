@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from anklume.cli import _present
-from anklume.cli.context import options
+from anklume.cli.context import YoloOpt, options
 
 if TYPE_CHECKING:
     from anklume.engine.resolved import Resolved
@@ -31,6 +31,7 @@ def rules(
     for_router: Annotated[
         bool, typer.Option("--router", help="Print the firewall instance's ruleset (firewall_mode: vm).")
     ] = False,
+    yolo: YoloOpt = False,  # read through ANKLUME_YOLO, which the option sets
 ) -> None:
     """Print the ruleset that deploy would load (nothing is changed).
 
@@ -53,7 +54,7 @@ def rules(
 
 
 @app.command("deploy")
-def deploy_cmd(ctx: typer.Context) -> None:
+def deploy_cmd(ctx: typer.Context, yolo: YoloOpt = False) -> None:  # read through ANKLUME_YOLO
     """Check and load table inet anklume atomically, write its boot file, install the boot hook (root).
 
     Only anklume's table is replaced; no other table is flushed or changed.
@@ -75,7 +76,7 @@ def deploy_cmd(ctx: typer.Context) -> None:
 
 
 @app.command("status")
-def status(ctx: typer.Context) -> None:
+def status(ctx: typer.Context, yolo: YoloOpt = False) -> None:  # read through ANKLUME_YOLO
     """Compare the live table with the intended one: exit 0 in sync, 3 on drift (with the diff).
 
     Also reports other tables whose forward/input chains drop by default
@@ -104,6 +105,7 @@ def verify(
     ctx: typer.Context,
     max_probes: Annotated[int, typer.Option("--max-probes", min=1, max=2000, help="Upper bound on probes.")] = 400,
     show_all: Annotated[bool, typer.Option("--all", help="List every probe, not only failures.")] = False,
+    yolo: YoloOpt = False,  # read through ANKLUME_YOLO, which the option sets
 ) -> None:
     """Prove the policy with real packets between running instances: exit 0 when all behave, 1 otherwise.
 
