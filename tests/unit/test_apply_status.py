@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import typing as t
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from anklume.apply.status import Declared, compare
+from anklume.plan.model import PlanOptions
+from anklume.plan.scope import managed_in_scope
 
 WEB = Declared("pro", "web", "pro", "10.110.0.10")
 
@@ -49,3 +54,41 @@ CASES = [
 def test_status_reports_drift_per_instance(case: StatusCase) -> None:
     rows = compare([WEB], case.live, ignored_domains={"lab"})
     assert [(r.name, r.state, r.drift) for r in rows] == case.expected
+
+
+RECORDED = Path(__file__).resolve().parent.parent / "fixtures" / "live" / "two_infras_instances.yaml"
+CT1 = Declared("cta", "ct-web", "cta", "10.240.31.10", infra="anklume-e2e-ct1")
+CT2 = Declared("ctb", "ct-web", "ctb", "10.242.32.10", infra="anklume-e2e-ct2")
+
+
+def _recorded() -> list[dict[str, Any]]:
+    """Two infras on one host, each with an instance ``ct-web`` (see the file's header)."""
+    data = yaml.safe_load(RECORDED.read_text(encoding="utf-8"))
+    assert {(i["project"], i["config"]["user.anklume.infra"]) for i in data} == {
+        ("cta", "anklume-e2e-ct1"),
+        ("ctb", "anklume-e2e-ct2"),
+    }
+    return list(data)
+
+
+@pytest.mark.parametrize("decl", [CT1, CT2], ids=["ct1", "ct2"])
+def test_status_of_one_infra_ignores_the_other_recorded(decl: Declared) -> None:
+    """The same instance name in the other infra's project is neither a drift nor an orphan."""
+    rows = compare([decl], _recorded())
+    assert [(r.project, r.name, r.state, r.ip, r.drift) for r in rows] == [
+        (decl.project, "ct-web", "Running", decl.ip, "")
+    ]
+
+
+def test_another_infras_instance_in_a_domain_of_the_same_name_is_no_orphan() -> None:
+    """``check`` leaves an instance of another infra alone (``same_infra``); ``status`` does too."""
+    live = _recorded()
+    theirs = copy.deepcopy(live[1])
+    theirs.update(name="ct-db", project="cta")
+    theirs["config"]["user.anklume.domain"] = "cta"  # infra ct2 has a domain cta too
+    ours = copy.deepcopy(live[0])
+    ours["name"] = "ct-old"  # of infra ct1, no longer declared: an orphan
+    rows = compare([CT1], [*live, theirs, ours])
+    assert [(r.name, r.drift) for r in rows] == [("ct-old", "orphan"), ("ct-web", "")]
+    options = PlanOptions(infra="anklume-e2e-ct1")
+    assert [i["name"] for i in managed_in_scope([theirs, ours], options)] == ["ct-old"]

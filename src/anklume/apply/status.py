@@ -7,6 +7,12 @@ declared domain that nothing declares are orphans. Instances of disabled
 domains are left alone, and those of domains this infra does not declare
 (another infra directory on the same host, or a removed domain) are not
 listed: ``anklume domain check`` reports every orphan.
+
+A live instance is matched by project and name, and what belongs to this
+infra is decided by the planners' own scope function
+(:func:`anklume.plan.scope.managed_in_scope`), so that ``status`` never calls
+an instance of another infra an orphan or a drift that ``check`` leaves
+alone.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from anklume.plan.model import DOMAIN, owned
+from anklume.plan.model import PlanOptions
+from anklume.plan.scope import domain_of, managed_in_scope
 
 if TYPE_CHECKING:
     from anklume.engine.resolved import Resolved
@@ -29,6 +36,8 @@ class Declared:
     name: str
     project: str
     ip: str = ""
+    infra: str = ""
+    """``project_name`` of the infra that declares the instance."""
 
 
 @dataclass(frozen=True, order=True)
@@ -46,7 +55,9 @@ class StatusRow:
 def declared_instances(resolved: Resolved) -> list[Declared]:
     """Return the instances of the enabled domains of a resolved infra."""
     return sorted(
-        Declared(domain=d.name, name=m.instance_name, project=d.incus_project, ip=m.ip or "")
+        Declared(
+            domain=d.name, name=m.instance_name, project=d.incus_project, ip=m.ip or "", infra=resolved.project_name
+        )
         for d in resolved.domains.values()
         if d.enabled
         for m in d.machines.values()
@@ -72,11 +83,6 @@ def live_ipv4(instance: Mapping[str, Any]) -> str:
     return ""
 
 
-def _owned_domain(instance: Mapping[str, Any]) -> str | None:
-    config = instance.get("config") or {}
-    return str(config.get(DOMAIN, "")) if owned(config) else None
-
-
 def _drift(decl: Declared, live: Mapping[str, Any] | None) -> tuple[str, str, str]:
     """Return (state, ip, drift) of one declared instance.
 
@@ -99,12 +105,38 @@ def _drift(decl: Declared, live: Mapping[str, Any] | None) -> tuple[str, str, st
     return state, ip, ", ".join(problems)
 
 
+def _key(instance: Mapping[str, Any]) -> tuple[str, str]:
+    return str(instance.get("project", "default")), str(instance.get("name"))
+
+
+def _match(
+    decl: Declared,
+    by_key: Mapping[tuple[str, str], Mapping[str, Any]],
+    taken: set[tuple[str, str]],
+    options: PlanOptions,
+) -> Mapping[str, Any] | None:
+    """Return the live instance of ``decl``: same project and name, else one of this infra in another project."""
+    exact = by_key.get((decl.project, decl.name))
+    if exact is not None:
+        return exact
+    for key, inst in by_key.items():
+        if key[1] == decl.name and key not in taken and options.same_infra(inst.get("config")):
+            return inst
+    return None
+
+
 def compare(
     declared: Sequence[Declared],
     live: Iterable[Mapping[str, Any]],
     ignored_domains: Iterable[str] = (),
+    *,
+    infra: str | None = None,
 ) -> list[StatusRow]:
     """Compare declared with live instances; one row per instance, orphans included.
+
+    ``infra`` is the ``project_name`` of the declaring infra (default: the
+    one the declared instances carry); instances another infra owns are
+    never matched nor orphans.
 
     >>> rows = compare([Declared("pro", "web", "pro", "10.1.0.1")], [
     ...     {"name": "web", "project": "pro", "status": "Running", "state": {"network": {"eth0": {
@@ -117,18 +149,25 @@ def compare(
     >>> [(r.name, r.drift) for r in rows]
     [('old', 'orphan'), ('web', '')]
     """
-    by_name = {str(i.get("name")): i for i in live}
-    ignored = set(ignored_domains)
-    names = {d.name for d in declared}
-    domains = {d.domain for d in declared}
+    by_key = {_key(i): i for i in live}
+    domains = frozenset(d.domain for d in declared)
+    name = infra if infra is not None else next((d.infra for d in declared if d.infra), "")
+    options = PlanOptions(selected=domains, disabled=frozenset(ignored_domains), infra=name)
     rows = []
+    taken = {(d.project, d.name) for d in declared}
+    matched = set(taken)
     for decl in declared:
-        state, ip, drift = _drift(decl, by_name.get(decl.name))
+        cur = _match(decl, by_key, taken, options)
+        if cur is not None:
+            matched.add(_key(cur))
+        state, ip, drift = _drift(decl, cur)
         rows.append(StatusRow(decl.domain, decl.name, decl.project, state, ip, drift))
-    for name, inst in by_name.items():
-        domain = _owned_domain(inst)
-        if name in names or domain not in domains or domain in ignored:
+    orphans = managed_in_scope(by_key.values(), options) if domains else []
+    for inst in orphans:
+        project, inst_name = _key(inst)
+        if (project, inst_name) in matched:
             continue
-        project = str(inst.get("project", ""))
-        rows.append(StatusRow(domain, name, project, str(inst.get("status", "?")), live_ipv4(inst), "orphan"))
+        rows.append(
+            StatusRow(domain_of(inst), inst_name, project, str(inst.get("status", "?")), live_ipv4(inst), "orphan")
+        )
     return sorted(rows)

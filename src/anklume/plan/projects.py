@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from anklume.plan.action import Action, Resource, Verb
 from anklume.plan.diff import config_changes
-from anklume.plan.model import Declared, Live, PlanOptions, owned
-from anklume.plan.scope import domain_of, doomed_projects, managed_in_scope
+from anklume.plan.model import Declared, Live, PlanOptions
+from anklume.plan.scope import domain_of, doomed_projects, managed_in_scope, mine
+
+__all__ = ["adopt_or_conflict", "mine", "orphan_verdict", "plan_projects"]
 
 
 def adopt_or_conflict(resource: Resource, name: str, project: str, domain: str, options: PlanOptions) -> Action | None:
@@ -28,17 +27,6 @@ def adopt_or_conflict(resource: Resource, name: str, project: str, domain: str, 
         reason=f"a {resource} named {name!r} exists and is not managed by this anklume infra "
         "(apply with --adopt to take it over)",
     )
-
-
-def mine(config: Mapping[str, Any] | None, options: PlanOptions) -> bool:
-    """Say whether a live resource is anklume's and of this infra.
-
-    >>> mine({"user.anklume.managed": "true", "user.anklume.infra": "b"}, PlanOptions(infra="a"))
-    False
-    >>> mine({"user.anklume.managed": "true"}, PlanOptions(infra="a"))
-    True
-    """
-    return owned(config) and options.same_infra(config)
 
 
 def orphan_verdict(deletable: bool, options: PlanOptions, blocker: str) -> tuple[Verb, str]:

@@ -8,7 +8,8 @@ something kept still uses is reported, never deleted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from anklume.plan.model import DOMAIN, PROTECT, Declared, JsonObj, Live, PlanOptions, owned
@@ -19,13 +20,24 @@ def domain_of(obj: JsonObj) -> str:
     return str((obj.get("config") or {}).get(DOMAIN, ""))
 
 
+def mine(config: Mapping[str, Any] | None, options: PlanOptions) -> bool:
+    """Say whether a live resource is anklume's and of this infra.
+
+    >>> mine({"user.anklume.managed": "true", "user.anklume.infra": "b"}, PlanOptions(infra="a"))
+    False
+    >>> mine({"user.anklume.managed": "true"}, PlanOptions(infra="a"))
+    True
+    """
+    return owned(config) and options.same_infra(config)
+
+
 def managed_in_scope(objs: Iterable[JsonObj], options: PlanOptions) -> list[JsonObj]:
-    """Return the owned resources whose domain is in scope."""
-    return [
-        o
-        for o in objs
-        if owned(o.get("config")) and options.in_scope(domain_of(o)) and options.same_infra(o.get("config"))
-    ]
+    """Return the resources of this infra (see :func:`mine`) whose domain is in scope.
+
+    ``domain check`` (the planners) and ``domain status`` both take their
+    orphans from here.
+    """
+    return [o for o in objs if mine(o.get("config"), options) and options.in_scope(domain_of(o))]
 
 
 def protected(inst: JsonObj) -> bool:
