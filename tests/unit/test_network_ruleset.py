@@ -80,13 +80,14 @@ def test_rules_are_ordered_accepts_before_drops(tmp_path: Path) -> None:
     first = [r.split(" comment")[0] for r in rules[:4]]
     assert first == [
         "iifname != @bridges oifname != @bridges accept",
-        "ct state established,related accept",
         "ct state invalid drop",
+        "ct state related accept",
         "meta nfproto ipv6 drop",
     ]
     between = rules.index(next(r for r in rules if r.startswith("iifname @bridges oifname @bridges drop")))
     assert all("accept" in r for r in rules[4:between])
-    assert all(r.startswith('iifname "net-') and " drop " in r for r in rules[between + 1 :])
+    assert rules[between + 1].startswith("oifname @bridges drop")
+    assert all(r.startswith('iifname "net-') and " drop " in r for r in rules[between + 2 :])
     assert input_rules(render(resolved(tmp_path)).text)[-1].startswith("drop ")
 
 
@@ -111,6 +112,7 @@ def test_the_file_replaces_only_its_own_table(tmp_path: Path) -> None:
     lines = render(resolved(tmp_path)).text.splitlines()
     commands = [ln for ln in lines if not ln.startswith(("#", "\t", "}")) and ln]
     assert commands == ["table inet anklume {}", "delete table inet anklume", "table inet anklume {"]
+    assert not [ln for ln in lines if ln.startswith("#") and ln != ln.strip()]
     assert "flush" not in "\n".join(lines)
 
 
@@ -169,3 +171,25 @@ def test_nft_check_rejects_a_broken_ruleset() -> None:
         check=False,
     )
     assert proc.returncode != 0
+
+
+def test_nothing_enters_a_domain_from_outside_but_replies(tmp_path: Path) -> None:
+    rules = [r.split(" comment")[0] for r in forward(render(resolved(tmp_path)).text)]
+    drop = rules.index("oifname @bridges drop")
+    policies = [i for i, r in enumerate(rules) if "dport" in r or "sport" in r]
+    assert policies and max(policies) < drop
+    # what may still reach a bridge from outside before that drop: replies only
+    before = [r for r in rules[:drop] if "iifname != @bridges" in r and "oifname != @bridges" not in r]
+    assert before == ["ct direction reply iifname != @bridges accept"]
+
+
+def test_established_packets_are_checked_against_the_policies_again(tmp_path: Path) -> None:
+    text = render(resolved(tmp_path)).text
+    rules = [r.split(" comment")[0] for r in forward(text) + input_rules(text)]
+    assert not [r for r in rules if "established" in r]  # no blanket accept of established traffic
+    assert [r for r in rules if r.startswith("ct state")] == ["ct state invalid drop", "ct state related accept"] * 2
+    assert (
+        'ct direction reply iifname "net-tnb" ip saddr 10.70.0.1 oifname "net-tna" ip daddr 10.60.0.1 '
+        "tcp sport { 22, 8080 } accept"
+    ) in rules
+    assert "ct direction reply accept" in input_rules(text)[3]  # replies to the host's own connections

@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 from anklume.network.errors import NftFailed, NftNotFound
-from anklume.network.ruleset import table_name
+from anklume.network.nftsafe import table_name
 
 log = logging.getLogger(__name__)
 

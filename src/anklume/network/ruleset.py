@@ -1,27 +1,49 @@
-"""Render the host table ``inet anklume`` from the resolved infra (pure).
+"""Render the host table of an infra from the resolved infra (pure).
 
 The text is one ``nft -f`` transaction: it creates the table when missing,
 deletes it, then declares it in full, so loading it replaces the table
 atomically and touches no other table. Only anklume's bridges are matched
 (by name), so ``incusbr0``, ``docker0`` or libvirt's bridges are left as
 they are.
+
+Default deny into every bridge of the set: only traffic inside a domain,
+declared policies and replies pass. Packets of an established connection
+in its original direction are matched against the policies again (only
+replies are accepted by state), so removing a policy cuts the connections
+it had let through. Every string is validated or escaped (:mod:`nftsafe`).
 """
 
 from __future__ import annotations
 
-import re
+import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from anklume.engine.resolved import Resolved
+from anklume.network.nftsafe import comment, table_name, text
 from anklume.network.policy import DHCP_PORT, DNS_PORT, Endpoint, Flow, flows, ifname
 
+__all__ = [
+    "DEFAULT_TABLE",
+    "OWNER",
+    "Fenced",
+    "Ruleset",
+    "comment",
+    "forward_rule",
+    "input_rule",
+    "render",
+    "reply_rule",
+    "service",
+    "table_name",
+]
+
 DEFAULT_TABLE = "anklume"
+"""The table of earlier versions (one for the whole host); tables are now derived per infra."""
 OWNER = "anklume infra "
 """The table's comment names the infra (``project_name``) whose rules it holds."""
 PRIORITY = "filter - 5"
 """Both base chains run just before the ``filter`` priority (Incus's and iptables-nft's chains)."""
-
-_TABLE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+PROTOCOLS = ("tcp", "udp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,54 +55,53 @@ class Ruleset:
     warnings: list[str] = field(default_factory=list)
 
 
-def table_name(name: str) -> str:
-    """Return ``name`` when it is a valid anklume table name.
+@dataclass(frozen=True, slots=True)
+class Fenced:
+    """A bridge this infra owns on the host that infra.yml no longer declares (a removed domain)."""
 
-    >>> table_name("anklume")
-    'anklume'
-    >>> table_name("Anklume; flush ruleset")
-    Traceback (most recent call last):
-    ...
-    ValueError: invalid nftables table name 'Anklume; flush ruleset'
-    """
-    if not _TABLE.fullmatch(name):
-        msg = f"invalid nftables table name {name!r}"
-        raise ValueError(msg)
-    return name
+    bridge: str
+    domain: str
 
 
-def comment(text: str) -> str:
-    """Return an nft ``comment "..."`` clause (quotes removed, at most 120 characters).
-
-    >>> comment('say "hi"\\nthere')
-    'comment "say hi there"'
-    """
-    clean = " ".join(text.replace('"', "").replace("\\", "").split())[:120]
-    return f'comment "{clean}"'
+@dataclass(frozen=True, slots=True)
+class _Bridge:
+    name: str
+    bridge: str
+    gateway: str | None  # None: a removed domain (no DNS, no ICMP to its gateway)
+    nat: bool
 
 
-def service(flow: Flow) -> str:
+def service(flow: Flow, *, reply: bool = False) -> str:
     """Return the protocol/port match of a flow ('' for every port and protocol).
 
     >>> from anklume.network.policy import Endpoint
     >>> e = Endpoint("host", "host")
     >>> service(Flow(e, e, (22,), "tcp", ""))
     'tcp dport 22'
-    >>> service(Flow(e, e, (53, 5353), "udp", ""))
-    'udp dport { 53, 5353 }'
+    >>> service(Flow(e, e, (53, 5353), "udp", ""), reply=True)
+    'udp sport { 53, 5353 }'
     >>> service(Flow(e, e, None, "tcp", ""))
     ''
     """
     if flow.ports is None:
         return ""
-    if len(flow.ports) == 1:
-        return f"{flow.protocol} dport {flow.ports[0]}"
-    return f"{flow.protocol} dport {{ {', '.join(str(p) for p in flow.ports)} }}"
+    if flow.protocol not in PROTOCOLS:
+        msg = f"invalid protocol {flow.protocol!r}"
+        raise ValueError(msg)
+    way = "sport" if reply else "dport"
+    ports = [str(int(p)) for p in flow.ports]
+    if len(ports) == 1:
+        return f"{flow.protocol} {way} {ports[0]}"
+    return f"{flow.protocol} {way} {{ {', '.join(ports)} }}"
+
+
+def _cidr(value: str) -> str:
+    return str(ipaddress.ip_network(value, strict=False)) if "/" in value else str(ipaddress.ip_address(value))
 
 
 def _side(end: Endpoint, way: str) -> list[str]:
     dev = "iifname" if way == "saddr" else "oifname"
-    return [f'{dev} "{end.bridge}"', f"ip {way} {end.cidr}"]
+    return [f'{dev} "{ifname(end.bridge)}"', f"ip {way} {_cidr(end.cidr)}"]
 
 
 def _join(*parts: str) -> str:
@@ -88,12 +109,23 @@ def _join(*parts: str) -> str:
 
 
 def forward_rule(flow: Flow) -> str | None:
-    """Return the forward rule of a domain-to-domain flow (None when the forward chain has no part in it)."""
+    """Return the forward rule of a domain-to-domain flow (None when the forward chain has no part in it).
+
+    It matches every packet of the flow's direction, new or established.
+    """
     if flow.source.kind == "host" or flow.target.kind == "host":
         return None
     if flow.source.domain == flow.target.domain:
         return None  # inside one domain: already accepted
     return _join(*_side(flow.source, "saddr"), *_side(flow.target, "daddr"), service(flow), "accept")
+
+
+def reply_rule(flow: Flow) -> str | None:
+    """Return the rule accepting the replies of a domain-to-domain flow (tracked connections only)."""
+    if forward_rule(flow) is None:
+        return None
+    back = _join(*_side(flow.target, "saddr"), *_side(flow.source, "daddr"), service(flow, reply=True))
+    return f"ct direction reply {back} accept"
 
 
 def input_rule(flow: Flow) -> str | None:
@@ -103,57 +135,70 @@ def input_rule(flow: Flow) -> str | None:
     return _join(*_side(flow.source, "saddr"), service(flow), "accept")
 
 
-def _domains(resolved: Resolved) -> list[tuple[str, str, str, bool]]:
-    """(name, bridge, gateway, nat) of every declared domain, disabled ones included."""
-    return [
-        (d.name, ifname(d.network_name), d.gateway, d.nat)
+def _bridges(resolved: Resolved, fenced: Sequence[Fenced]) -> list[_Bridge]:
+    """Every declared domain (disabled ones included), then every fenced bridge not declared."""
+    found = [
+        _Bridge(d.name, ifname(d.network_name), str(ipaddress.ip_address(d.gateway)), d.nat)
         for d in sorted(resolved.domains.values(), key=lambda d: d.network_name)
     ]
+    declared = {b.bridge for b in found}
+    extra = {f.bridge: f for f in fenced if f.bridge not in declared}
+    return found + [_Bridge(f.domain, ifname(f.bridge), None, False) for _, f in sorted(extra.items())]
 
 
-def _bridge_set(bridges: list[str]) -> list[str]:
+def _bridge_set(bridges: list[_Bridge]) -> list[str]:
     lines = ["\tset bridges {", "\t\ttype ifname", f"\t\t{comment('bridges of anklume domains')}"]
     if bridges:
-        lines.append("\t\telements = { " + ", ".join(f'"{b}"' for b in bridges) + " }")
+        lines.append("\t\telements = { " + ", ".join(f'"{b.bridge}"' for b in bridges) + " }")
     return [*lines, "\t}"]
 
 
-def _forward(resolved: Resolved, found: list[Flow]) -> list[str]:
-    doms = _domains(resolved)
+def _why_closed(b: _Bridge) -> str:
+    if b.gateway is None:
+        return comment(f"removed domain {b.name} stays fenced until pruned")
+    return comment(f"domain {b.name} has nat false: no way out")
+
+
+def _forward(resolved: Resolved, found: list[Flow], bridges: list[_Bridge]) -> list[str]:
     rules = [
         "iifname != @bridges oifname != @bridges accept " + comment("not anklume traffic: left alone"),
-        "ct state established,related accept",
         "ct state invalid drop",
+        "ct state related accept " + comment("ICMP errors of tracked connections"),
         "meta nfproto ipv6 drop " + comment("anklume bridges carry no IPv6"),
     ]
-    rules += [f'iifname "{b}" oifname "{b}" accept {comment("inside domain " + n)}' for n, b, _, _ in doms]
+    rules += [f'iifname "{b.bridge}" oifname "{b.bridge}" accept {comment("inside domain " + b.name)}' for b in bridges]
     if resolved.firewall_mode == "vm":
         rules.append("# firewall_mode vm: policies between domains are enforced by anklume-firewall")
     else:
         for flow in found:
-            rule = forward_rule(flow)
-            if rule:
-                rules.append(f"{rule} {comment(flow.description)}")
-    rules.append("iifname @bridges oifname @bridges drop " + comment("between domains without a policy"))
+            for rule in (forward_rule(flow), reply_rule(flow)):
+                if rule:
+                    rules.append(f"{rule} {comment(flow.description)}")
     rules += [
-        f'iifname "{b}" drop {comment(f"domain {n} has nat false: no way out")}' for n, b, _, nat in doms if not nat
+        "ct direction reply iifname != @bridges accept " + comment("replies to connections a domain opened"),
+        "iifname @bridges oifname @bridges drop " + comment("between domains without a policy"),
+        "oifname @bridges drop " + comment("into a domain from outside: only replies and policies pass"),
     ]
+    rules += [f'iifname "{b.bridge}" drop {_why_closed(b)}' for b in bridges if not b.nat]
     return rules
 
 
-def _input(resolved: Resolved, found: list[Flow]) -> list[str]:
+def _input(found: list[Flow], bridges: list[_Bridge]) -> list[str]:
     rules = [
         "iifname != @bridges accept " + comment("not from a domain: left alone"),
-        "ct state established,related accept",
         "ct state invalid drop",
+        "ct state related accept " + comment("ICMP errors of tracked connections"),
+        "ct direction reply accept " + comment("replies to connections the host opened"),
         "meta nfproto ipv6 drop " + comment("anklume bridges carry no IPv6"),
         f"udp dport {DHCP_PORT} accept " + comment("DHCP"),
     ]
-    for name, bridge, gateway, _ in _domains(resolved):
-        to_gw = f'iifname "{bridge}" ip daddr {gateway}'
+    for b in bridges:
+        if b.gateway is None:
+            continue
+        to_gw = f'iifname "{b.bridge}" ip daddr {b.gateway}'
         rules += [
-            f"{to_gw} meta l4proto {{ tcp, udp }} th dport {DNS_PORT} accept {comment('DNS of ' + name)}",
-            f"{to_gw} meta l4proto icmp accept {comment('ICMP to the gateway of ' + name)}",
+            f"{to_gw} meta l4proto {{ tcp, udp }} th dport {DNS_PORT} accept {comment('DNS of ' + b.name)}",
+            f"{to_gw} meta l4proto icmp accept {comment('ICMP to the gateway of ' + b.name)}",
         ]
     for flow in found:
         rule = input_rule(flow)
@@ -168,23 +213,37 @@ def _chain(name: str, hook: str, rules: list[str]) -> list[str]:
     return [*head, *(f"\t\t{r}" for r in rules), "\t}"]
 
 
-def render(resolved: Resolved, /, *, table: str = DEFAULT_TABLE) -> Ruleset:
-    """Return the ``nft -f`` text that replaces table ``inet <table>`` with the infra's rules."""
+def render(
+    resolved: Resolved,
+    /,
+    *,
+    table: str = DEFAULT_TABLE,
+    fenced: Sequence[Fenced] = (),
+    replaces: Sequence[str] = (),
+) -> Ruleset:
+    """Return the ``nft -f`` text that replaces table ``inet <table>`` with the infra's rules.
+
+    ``fenced``: bridges this infra owns but no longer declares; they stay in
+    the set, closed. ``replaces``: older tables of this infra that the same
+    transaction deletes (the migration from the shared ``inet anklume``).
+    """
     name = table_name(table)
     found, warnings = flows(resolved)
-    bridges = [b for _, b, _, _ in _domains(resolved)]
+    bridges = _bridges(resolved, fenced)
+    old = [table_name(t) for t in replaces if t != name]
     lines = [
-        f"# anklume host firewall for '{resolved.project_name}': generated from infra.yml, do not edit.",
+        f"# anklume host firewall of infra {text(resolved.project_name)}: generated from infra.yml, do not edit.",
         f"# Loading this file replaces table inet {name} atomically and touches no other table.",
+        *(line for t in old for line in (f"table inet {t} {{}}", f"delete table inet {t}")),
         f"table inet {name} {{}}",
         f"delete table inet {name}",
         f"table inet {name} {{",
         "\t" + comment(OWNER + resolved.project_name),
         *_bridge_set(bridges),
         "",
-        *_chain("forward", "forward", _forward(resolved, found)),
+        *_chain("forward", "forward", _forward(resolved, found, bridges)),
         "",
-        *_chain("input", "input", _input(resolved, found)),
+        *_chain("input", "input", _input(found, bridges)),
         "}",
     ]
     return Ruleset(name, "\n".join(lines) + "\n", warnings)
