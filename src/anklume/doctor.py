@@ -120,16 +120,16 @@ def check_firewall() -> list[Check]:
     from anklume.network import deploy, foreign, nft  # noqa: PLC0415
 
     try:
-        live = nft.list_table(deploy.table())
         items = nft.ruleset_json()
     except AnklumeError as exc:
         return [Check("nftables", "warn", str(exc).splitlines()[0], "run as root to read the ruleset")]
+    tables = deploy.loaded_tables(items)
     out = [
-        Check("nftables", "ok", f"table inet {deploy.table()} loaded")
-        if live is not None
-        else Check("nftables", "warn", f"table inet {deploy.table()} absent", "run 'anklume domain apply'")
+        Check("nftables", "ok", f"anklume tables loaded: {', '.join(tables)}")
+        if tables
+        else Check("nftables", "warn", "no anklume table loaded", "run 'anklume domain apply'")
     ]
-    for chain in foreign.find(items, deploy.table()):
+    for chain in foreign.find(items, *tables):
         out.append(Check("foreign firewall", "warn", chain.where, foreign.explain(chain, [])))
     return out
 

@@ -145,8 +145,8 @@ def test_deploy_and_the_boot_hook_recreate_the_table(net_infra: NetInfra) -> Non
     subprocess.run([NFT, "delete", "table", "inet", TABLE], check=True)
     net_infra.deploy()
     assert net_infra.anklume("network", "status").returncode == 0
-    rules = net_infra.etc / f"nftables-{TABLE}.nft"
-    unit = hook.unit_text(NFT, rules)
+    rules = net_infra.etc / "nftables.d" / f"{TABLE}.nft"
+    unit = hook.unit_text(TABLE, NFT, rules)
     exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
     argv = exec_start.removeprefix("ExecStart=").split()
     assert argv == hook.boot_argv(NFT, rules)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -12,9 +13,10 @@ from typing import Any
 import pytest
 
 from anklume.cli.main import main
-from anklume.network import deploy, foreign, hook, nft, router
+from anklume.network import deploy, fence, foreign, hook, nft, router
 from anklume.network.nft import normalize
-from tests.unit.network_infra import INFRA, resolved
+from anklume.network.nftsafe import table_for
+from tests.unit.network_infra import resolved
 
 NFT = shutil.which("nft") or shutil.which("nft", path="/usr/sbin:/sbin")
 
@@ -70,19 +72,19 @@ def test_foreign_drop_chains_are_found_and_own_table_ignored() -> None:
 
 
 def test_boot_unit_loads_only_the_rules_file() -> None:
-    text = hook.unit_text("/usr/sbin/nft", Path("/etc/anklume/nftables.nft"))
-    assert "ExecStart=/usr/sbin/nft -f /etc/anklume/nftables.nft" in text
+    text = hook.unit_text("anklume_x", "/usr/sbin/nft", Path("/etc/anklume/nftables.d/anklume_x.nft"))
+    assert "ExecStart=/usr/sbin/nft -f /etc/anklume/nftables.d/anklume_x.nft" in text
     assert "flush" not in text
     assert "ExecStop" not in text
-    assert "Before=network-pre.target incus.service" in text
+    assert "Before=network-pre.target incus.socket incus.service incus-startup.service" in text
 
 
 def test_hook_without_systemd_writes_no_unit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANKLUME_SYSTEMD_DIR", str(tmp_path / "units"))
-    done = hook.install("/usr/sbin/nft", tmp_path / "rules.nft", run_dir=tmp_path / "absent")
+    done = hook.install("anklume_x", "/usr/sbin/nft", tmp_path / "rules.nft", run_dir=tmp_path / "absent")
     assert done.unit is None
     assert not (tmp_path / "units").exists()
-    assert "nft -f" in done.note
+    assert "anklume network restore" in done.note
 
 
 def test_normalize_sorts_set_elements() -> None:
@@ -110,12 +112,16 @@ def test_router_ruleset_passes_nft_check(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-def test_cli_rules_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_rules_prints_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     resolved(tmp_path)
+    monkeypatch.delenv("ANKLUME_NFT_TABLE", raising=False)
+    monkeypatch.setattr(fence, "live_networks", lambda: [])
     assert main(["-C", str(tmp_path), "network", "rules"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("# anklume host firewall")
-    assert "table inet anklume {" in out
+    assert f"table inet {table_for('nettest')} {{" in out
     assert main(["-C", str(tmp_path), "network", "rules", "--router"]) == 0
     assert "masquerade" in capsys.readouterr().out
 
@@ -124,6 +130,7 @@ def test_cli_rules_honours_the_table_override(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     resolved(tmp_path)
+    monkeypatch.setattr(fence, "live_networks", lambda: [])
     monkeypatch.setenv("ANKLUME_NFT_TABLE", "Bad-Name")
     assert main(["-C", str(tmp_path), "network", "rules"]) == 2
     monkeypatch.setenv("ANKLUME_NFT_TABLE", "anklume_t")
@@ -134,6 +141,7 @@ def test_cli_rules_honours_the_table_override(
 
 def test_deploy_refuses_a_table_holding_another_infra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     infra = resolved(tmp_path)
+    monkeypatch.setattr(fence, "live_networks", lambda: [])
     monkeypatch.setattr(nft, "check", lambda text: None)
     monkeypatch.setattr(nft, "load", lambda text: pytest.fail("must not load over another infra's table"))
     monkeypatch.setattr(nft, "list_table", lambda table: 'table inet anklume {\n\tcomment "anklume infra lab"\n}\n')
@@ -145,11 +153,13 @@ def test_deploy_refuses_a_table_holding_another_infra(monkeypatch: pytest.Monkey
 
 
 def test_deploy_keeps_its_own_table_whatever_the_project_name(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    infra = resolved(tmp_path, INFRA.replace("project_name: nettest", "project_name: 'my \"lab\"'"))
-    own = 'table inet anklume {\n\tcomment "anklume infra my lab"\n}\n'
+    # the model refuses such a name; the renderer must be safe regardless
+    infra = dataclasses.replace(resolved(tmp_path), project_name='my "lab"')
+    own = f'table inet {deploy.table(infra)} {{\n\tcomment "anklume infra my lab"\n}}\n'
     monkeypatch.setenv("ANKLUME_ETC", str(tmp_path / "etc"))
+    monkeypatch.setattr(fence, "live_networks", lambda: [])
     monkeypatch.setattr(nft, "check", lambda text: None)
-    monkeypatch.setattr(nft, "list_table", lambda table: own)
+    monkeypatch.setattr(nft, "list_table", lambda table: own if table == deploy.table(infra) else None)
     monkeypatch.setattr(nft, "canonical", lambda text, table: own)
     monkeypatch.setattr(nft, "load", lambda text: pytest.fail("an unchanged table is not reloaded"))
     assert deploy.deploy(infra, run_dir=tmp_path / "run").loaded is False

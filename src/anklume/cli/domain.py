@@ -169,6 +169,11 @@ def apply(
     count = len(summary.changes)
     _present.info(f"apply done: {count} change{'s' if count != 1 else ''} in {summary.duration:.1f} s")
     plan_view.warn_left_alone(plan)
+    from anklume.engine.pipeline import resolve as _resolve  # noqa: PLC0415 -- keep CLI start fast
+    from anklume.network.fence import orphan_warnings  # noqa: PLC0415
+
+    for text in orphan_warnings(_resolve(opts.directory, yolo=yolo, check_roles=False)):
+        _present.warn(text)
     if verify:
         from anklume.cli.network import present_report  # noqa: PLC0415 -- keep CLI start fast
         from anklume.engine.pipeline import resolve  # noqa: PLC0415

@@ -1,4 +1,4 @@
-"""``anklume network``: the host table ``inet anklume``, its drift, and proof by real traffic."""
+"""``anklume network``: the infra's host table, its drift, its boot restore, and proof by real traffic."""
 
 from __future__ import annotations
 
@@ -55,9 +55,11 @@ def rules(
 
 @app.command("deploy")
 def deploy_cmd(ctx: typer.Context, yolo: YoloOpt = False) -> None:  # read through ANKLUME_YOLO
-    """Check and load table inet anklume atomically, write its boot file, install the boot hook (root).
+    """Check and load the infra's table atomically, write its boot file, install its boot hook (root).
 
-    Only anklume's table is replaced; no other table is flushed or changed.
+    Only this infra's table is replaced (and the shared inet anklume of an
+    earlier version, when it held this infra); no other table is flushed or
+    changed. Bridges of removed domains stay fenced until pruned.
     The last line of the output says changed=true when the table, its boot
     file or the boot unit changed.
 
@@ -68,6 +70,10 @@ def deploy_cmd(ctx: typer.Context, yolo: YoloOpt = False) -> None:  # read throu
     done = deploy.deploy(_resolved(ctx))
     for warning in done.warnings:
         _present.warn(warning)
+    for gone in done.fenced:
+        _present.warn(f"bridge {gone.bridge} of removed domain {gone.domain} stays fenced until pruned")
+    for old in done.replaced:
+        _present.info(f"table inet {old} of an earlier version replaced by inet {done.table} (same transaction)")
     state = "loaded" if done.loaded else "already up to date"
     boot = "written" if done.rules_written else "unchanged"
     _present.info(f"table inet {done.table} {state}; boot file {done.rules_file} {boot}; {done.hook.note}")
@@ -93,11 +99,34 @@ def status(ctx: typer.Context, yolo: YoloOpt = False) -> None:  # read through A
         _present.out(f"table inet {state.table}: in sync")
         return
     if not state.present:
-        _present.out(f"table inet {state.table}: missing (run 'anklume network deploy')")
+        old = " (the shared table inet anklume of an earlier version holds this infra: deploy migrates it)"
+        _present.out(f"table inet {state.table}: missing (run 'anklume network deploy'){old if state.legacy else ''}")
     else:
         _present.out(f"table inet {state.table}: drift")
         _present.raw(state.diff)
     raise typer.Exit(3)
+
+
+@app.command("restore")
+def restore_cmd() -> None:
+    """Load every anklume table from its boot rules file (the boot command where systemd is not PID 1).
+
+    Each file of /etc/anklume/nftables.d (or $ANKLUME_ETC/nftables.d)
+    replaces only its own table. Exit 1 when there is none, or when one
+    fails (after loading the others). Needs no infra directory.
+
+    Example: sudo anklume network restore
+    """
+    from anklume.network import deploy, restore  # noqa: PLC0415 -- keep CLI start fast
+
+    done = restore.restore(deploy.rules_dir())
+    for item in done:
+        if item.error:
+            _present.error(f"table inet {item.table} NOT restored from {item.path}: {item.error}")
+        else:
+            _present.out(f"table inet {item.table} restored from {item.path}")
+    if any(item.error for item in done):
+        raise typer.Exit(1)
 
 
 @app.command("verify")

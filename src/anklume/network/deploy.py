@@ -1,9 +1,14 @@
-"""Deploy table ``inet anklume`` on the host and compare it with the live one.
+"""Deploy an infra's host table and compare it with the live one.
 
-Deploy renders the ruleset, checks it (``nft -c``), loads it in one
-transaction (``nft -f``: the file deletes and re-declares only anklume's
-table), then writes it as the boot hook's rules file. Status lists the live
-table and the intended one in the kernel's normal form and diffs them.
+Each infra has its own table, ``inet anklume_<slug>_<hash>`` derived from
+its ``project_name`` (``$ANKLUME_NFT_TABLE`` overrides it), so several infra
+directories share a host without configuration. Deploy renders the
+ruleset (fencing the bridges of removed domains), checks it (``nft -c``),
+loads it in one transaction (``nft -f``: the file deletes and re-declares
+only this table, and deletes the shared ``inet anklume`` of earlier
+versions when it held this infra), then writes it as the table's boot
+file. Status lists the live table and the intended one in the kernel's
+normal form and diffs them.
 """
 
 from __future__ import annotations
@@ -14,30 +19,66 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from anklume.engine.host import etc_dir
 from anklume.engine.resolved import Resolved
 from anklume.errors import UsageError
-from anklume.network import foreign, hook, nft
+from anklume.network import fence, foreign, hook, nft
 from anklume.network.errors import NetworkError
-from anklume.network.ruleset import DEFAULT_TABLE, OWNER, Ruleset, render, table_name
+from anklume.network.nftsafe import comment, table_for, table_name, text
+from anklume.network.ruleset import DEFAULT_TABLE, OWNER, Fenced, Ruleset, render
 
 log = logging.getLogger(__name__)
 
 
-def table() -> str:
-    """The table anklume owns (``$ANKLUME_NFT_TABLE`` overrides ``anklume``, e.g. for tests)."""
+def overridden() -> str | None:
+    """The table named by ``$ANKLUME_NFT_TABLE`` (validated), or None."""
+    name = os.environ.get("ANKLUME_NFT_TABLE")
+    if not name:
+        return None
     try:
-        return table_name(os.environ.get("ANKLUME_NFT_TABLE") or DEFAULT_TABLE)
+        return table_name(name)
     except ValueError as exc:
         msg = f"ANKLUME_NFT_TABLE: {exc}"
         raise UsageError(msg) from None
 
 
-def rules_file() -> Path:
-    """The boot hook's rules file: ``<etc>/nftables.nft`` (``<etc>`` is /etc/anklume or $ANKLUME_ETC)."""
-    name = "nftables.nft" if table() == DEFAULT_TABLE else f"nftables-{table()}.nft"
-    return etc_dir() / name
+def table(resolved: Resolved | None = None) -> str:
+    """The table of an infra: ``$ANKLUME_NFT_TABLE``, else derived from its project_name (else ``anklume``)."""
+    name = overridden()
+    if name:
+        return name
+    return table_for(resolved.project_name) if resolved is not None else DEFAULT_TABLE
+
+
+def loaded_tables(items: list[dict[str, Any]]) -> list[str]:
+    """Return the anklume tables among ``nft -j list ruleset`` objects (by name: ``anklume``, ``anklume_*``).
+
+    >>> loaded_tables([{"table": {"family": "inet", "name": "anklume_lab_1"}}, {"table": {"family": "inet",
+    ...                "name": "incus"}}, {"table": {"family": "ip", "name": "anklume"}}])
+    ['anklume_lab_1']
+    """
+    names = [
+        str(t.get("name", "")) for i in items if isinstance(t := i.get("table"), dict) and t.get("family") == "inet"
+    ]
+    return sorted(n for n in names if n == DEFAULT_TABLE or n.startswith(DEFAULT_TABLE + "_"))
+
+
+def rules_dir() -> Path:
+    """Directory of the boot rules files, one per table: ``<etc>/nftables.d`` (/etc/anklume or $ANKLUME_ETC)."""
+    return etc_dir() / "nftables.d"
+
+
+def rules_file(name: str) -> Path:
+    """The boot rules file of table ``name``."""
+    return rules_dir() / f"{table_name(name)}.nft"
+
+
+def legacy_files(name: str, *, shared: bool) -> list[Path]:
+    """Boot files earlier versions wrote for this table (and for the shared table when it is replaced)."""
+    files = [etc_dir() / f"nftables-{table_name(name)}.nft"]
+    return [etc_dir() / "nftables.nft", *files] if shared else files
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +91,8 @@ class Status:
     foreign: list[foreign.ForeignChain] = field(default_factory=list)
     explanations: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    legacy: bool = False
+    """The shared table of an earlier version still holds this infra (deploy migrates it)."""
 
     @property
     def in_sync(self) -> bool:
@@ -67,27 +110,42 @@ class Deployed:
     hook: hook.HookResult
     warnings: list[str]
     rules_written: bool = False
+    replaced: list[str] = field(default_factory=list)
+    fenced: list[Fenced] = field(default_factory=list)
+    retired: bool = False
 
     @property
     def changed(self) -> bool:
         """Whether anything on the host changed (table, boot file or boot unit)."""
-        return self.loaded or self.rules_written or self.hook.changed
+        return self.loaded or self.rules_written or self.hook.changed or self.retired
 
 
-def _write_atomic(path: Path, text: str) -> bool:
-    if path.exists() and path.read_text(encoding="utf-8") == text:
+def _write_atomic(path: Path, content: str) -> bool:
+    if path.exists() and path.read_text(encoding="utf-8") == content:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_text(content, encoding="utf-8")
     tmp.chmod(0o644)
     tmp.replace(path)
     return True
 
 
-def intended(resolved: Resolved) -> Ruleset:
-    """The ruleset this infra wants on the host."""
-    return render(resolved, table=table())
+def intended(resolved: Resolved, fenced: list[Fenced] | None = None) -> Ruleset:
+    """The ruleset this infra wants on the host (``fenced`` None: ask Incus which bridges to fence)."""
+    warnings: list[str] = []
+    if fenced is None:
+        fenced, warnings = fence.fenced(resolved)
+    ruleset = render(resolved, table=table(resolved), fenced=fenced)
+    return Ruleset(ruleset.table, ruleset.text, ruleset.warnings + warnings)
+
+
+def _legacy(resolved: Resolved, name: str) -> bool:
+    """Say whether the shared table of earlier versions holds this infra's rules (or no owner)."""
+    if overridden() or name == DEFAULT_TABLE:
+        return False
+    live = nft.list_table(DEFAULT_TABLE)
+    return live is not None and owner(live) in (None, owner("\t" + comment(OWNER + resolved.project_name)))
 
 
 def status(resolved: Resolved) -> Status:
@@ -112,6 +170,7 @@ def status(resolved: Resolved) -> Status:
         chains,
         [foreign.explain(c, bridges) for c in chains],
         wanted.warnings,
+        legacy=live is None and _legacy(resolved, wanted.table),
     )
 
 
@@ -123,6 +182,8 @@ def owner(listing: str) -> str | None:
 
     >>> owner('table inet anklume {\n\tcomment "anklume infra lab"\n\tset bridges {\n')
     'lab'
+    >>> owner('\t' + comment(OWNER + 'a "b"'))
+    'a b'
     >>> owner('table inet anklume {\n\tset bridges {\n') is None
     True
     """
@@ -135,21 +196,11 @@ class TableOwned(NetworkError):
 
     def __init__(self, table: str, other: str, mine: str) -> None:
         super().__init__(
-            f"table inet {table} holds the host firewall of infra '{other}', not of '{mine}': replacing it "
-            f"would remove the isolation of '{other}'s domains. Each infra directory on one host needs its own "
-            f"table: run this one with ANKLUME_NFT_TABLE=<name> (for example {table_name_for(mine)}); if "
-            f"'{other}' is gone, delete its table first (nft delete table inet {table})"
+            f"table inet {table} holds the host firewall of infra '{other}', not of '{text(mine)}': replacing it "
+            f"would remove the isolation of '{other}'s domains. Unset ANKLUME_NFT_TABLE (each infra then gets "
+            f"its own table, {table_for(mine)}) or give it another name; if '{other}' is gone, delete its "
+            f"table first (nft delete table inet {table})"
         )
-
-
-def table_name_for(project: str) -> str:
-    """Suggest a table name for an infra.
-
-    >>> table_name_for("Lab 2-B"), table_name_for("anklume-demo")
-    ('anklume_lab_2_b', 'anklume_demo')
-    """
-    slug = re.sub(r"[^a-z0-9]+", "_", project.lower()).strip("_")
-    return table_name((slug if slug.startswith("anklume") else f"anklume_{slug}")[:32])
 
 
 def deploy(resolved: Resolved, *, run_dir: Path = Path("/run/systemd/system")) -> Deployed:
@@ -157,18 +208,25 @@ def deploy(resolved: Resolved, *, run_dir: Path = Path("/run/systemd/system")) -
 
     Refuses to replace a table whose comment names another infra (:class:`TableOwned`).
     """
-    wanted = intended(resolved)
+    fenced, fence_warnings = fence.fenced(resolved)
+    wanted = intended(resolved, fenced)
     nft.check(wanted.text)
     live = nft.list_table(wanted.table)
     other = owner(live) if live is not None else None
-    mine = owner(wanted.text)  # the project name as the comment holds it (quotes dropped, length capped)
+    mine = owner(wanted.text)  # the project name as the comment holds it (escaped, length capped)
     if other is not None and other != mine:
         raise TableOwned(wanted.table, other, resolved.project_name)
-    loaded = live is None or live != nft.canonical(wanted.text, wanted.table)
+    shared = _legacy(resolved, wanted.table)
+    replaced = [DEFAULT_TABLE] if shared else []
+    loaded = shared or live is None or live != nft.canonical(wanted.text, wanted.table)
     if loaded:
-        nft.load(wanted.text)
-    path = rules_file()
+        load = render(resolved, table=wanted.table, fenced=fenced, replaces=replaced) if shared else wanted
+        nft.check(load.text)
+        nft.load(load.text)  # one transaction: the shared table goes as this one comes
+    path = rules_file(wanted.table)
     written = _write_atomic(path, wanted.text)
-    result = hook.install(nft.binary(), path, run_dir=run_dir)
-    log.debug("table deployed", extra={"nft_table": wanted.table, "loaded": loaded})
-    return Deployed(wanted.table, loaded, path, result, wanted.warnings, written)
+    result = hook.install(wanted.table, nft.binary(), path, run_dir=run_dir)
+    retired = hook.retire_legacy(legacy_files(wanted.table, shared=shared), run_dir=run_dir)
+    log.debug("table deployed", extra={"nft_table": wanted.table, "loaded": loaded, "replaced": replaced})
+    warnings = wanted.warnings + fence_warnings
+    return Deployed(wanted.table, loaded, path, result, warnings, written, replaced, fenced, retired)

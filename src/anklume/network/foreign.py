@@ -37,8 +37,8 @@ class ForeignChain:
         return f"table {self.family} {self.table}, chain {self.chain} ({hook})"
 
 
-def find(items: Iterable[dict[str, Any]], own_table: str) -> list[ForeignChain]:
-    """Return the drop-policy forward/input base chains outside ``inet <own_table>``.
+def find(items: Iterable[dict[str, Any]], *own_tables: str) -> list[ForeignChain]:
+    """Return the drop-policy forward/input base chains outside the ``inet <own_tables>``.
 
     ``items`` are the objects of ``nft -j list ruleset``.
 
@@ -55,7 +55,7 @@ def find(items: Iterable[dict[str, Any]], own_table: str) -> list[ForeignChain]:
         if not isinstance(chain, dict) or chain.get("hook") not in HOOKS or chain.get("policy") != "drop":
             continue
         family, table = str(chain.get("family", "")), str(chain.get("table", ""))
-        if (family, table) == ("inet", own_table):
+        if family == "inet" and table in own_tables:
             continue
         prio = chain.get("prio", 0)
         found.append(

@@ -1,10 +1,12 @@
-"""The boot hook: anklume's own systemd unit that loads only table ``inet anklume``.
+"""The boot hooks: one systemd unit per anklume table, each loading only its own table.
 
 Debian's ``nftables.service`` is never used: its stop and reload run
-``flush ruleset``, which would also wipe Incus's tables. The unit runs
-``nft -f <rules file>``; the file replaces anklume's table and nothing else.
-Where systemd is not PID 1, the rules file is still written and whatever
-starts the machine's services can run :func:`boot_argv`.
+``flush ruleset``, which would also wipe Incus's tables. Each infra's table
+has its own rules file ``<etc>/nftables.d/<table>.nft`` and its own unit
+``anklume-nftables-<table>.service`` running ``nft -f <file>`` before Incus
+starts; a missing or broken file fails the unit (no silent skip). Where
+systemd is not PID 1, the boot sequence runs :func:`restore_argv`
+(``anklume network restore``), which loads every file of the directory.
 """
 
 from __future__ import annotations
@@ -12,12 +14,26 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from anklume.network.nftsafe import table_name
+
 log = logging.getLogger(__name__)
 
-UNIT = "anklume-nftables.service"
+LEGACY_UNIT = "anklume-nftables.service"
+"""The single unit of earlier versions (it loaded whichever table was deployed last)."""
+BEFORE = ("network-pre.target", "incus.socket", "incus.service", "incus-startup.service")
+
+
+def unit_name(table: str) -> str:
+    """Return the unit of a table.
+
+    >>> unit_name("anklume_lab_1a2b3c4d")
+    'anklume-nftables-anklume_lab_1a2b3c4d.service'
+    """
+    return f"anklume-nftables-{table_name(table)}.service"
 
 
 def systemd_dir() -> Path:
@@ -31,31 +47,36 @@ def systemd_running(run_dir: Path = Path("/run/systemd/system")) -> bool:
 
 
 def boot_argv(nft: str, rules: Path) -> list[str]:
-    """The exact command the boot hook runs.
+    """The exact command a table's boot unit runs.
 
-    >>> boot_argv("/usr/sbin/nft", Path("/etc/anklume/nftables.nft"))
-    ['/usr/sbin/nft', '-f', '/etc/anklume/nftables.nft']
+    >>> boot_argv("/usr/sbin/nft", Path("/etc/anklume/nftables.d/anklume_x.nft"))
+    ['/usr/sbin/nft', '-f', '/etc/anklume/nftables.d/anklume_x.nft']
     """
     return [nft, "-f", str(rules)]
 
 
-def unit_text(nft: str, rules: Path) -> str:
-    """Return the unit file: load the table early, before Incus starts its instances.
+def restore_argv() -> list[str]:
+    """The boot command without systemd: ``anklume network restore`` (every table of the rules directory)."""
+    return [str(Path(sys.executable).parent / "anklume"), "network", "restore"]
 
-    >>> text = unit_text("/usr/sbin/nft", Path("/etc/anklume/nftables.nft"))
-    >>> "ExecStart=/usr/sbin/nft -f /etc/anklume/nftables.nft" in text
-    True
+
+def unit_text(table: str, nft: str, rules: Path) -> str:
+    """Return the unit file: load the table early, before Incus starts its instances; fail when it cannot.
+
+    >>> text = unit_text("anklume_x", "/usr/sbin/nft", Path("/etc/anklume/nftables.d/anklume_x.nft"))
+    >>> "ExecStart=/usr/sbin/nft -f /etc/anklume/nftables.d/anklume_x.nft" in text, "Condition" in text
+    (True, False)
     """
+    before = " ".join(BEFORE)
     return "\n".join(
         [
-            "# Installed by anklume: loads table inet anklume at boot (and only that table).",
+            f"# Installed by anklume: loads table inet {table_name(table)} at boot (and only that table).",
             "[Unit]",
-            "Description=anklume host firewall table (inet anklume)",
+            f"Description=anklume host firewall table (inet {table})",
             "DefaultDependencies=no",
             "After=local-fs.target",
-            "Before=network-pre.target incus.service incus-startup.service",
+            f"Before={before}",
             "Wants=network-pre.target",
-            f"ConditionPathExists={rules}",
             "",
             "[Service]",
             "Type=oneshot",
@@ -64,7 +85,7 @@ def unit_text(nft: str, rules: Path) -> str:
             f"ExecReload={' '.join(boot_argv(nft, rules))}",
             "",
             "[Install]",
-            "WantedBy=sysinit.target",
+            "WantedBy=sysinit.target incus.service incus-startup.service",
             "",
         ]
     )
@@ -79,21 +100,46 @@ class HookResult:
     note: str
 
 
-def install(nft: str, rules: Path, *, run_dir: Path = Path("/run/systemd/system")) -> HookResult:
-    """Install and enable the unit where systemd runs; otherwise say how boot should load the file."""
+def _systemctl(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["systemctl", *args], check=check, capture_output=True, text=True, timeout=60)
+
+
+def install(table: str, nft: str, rules: Path, *, run_dir: Path = Path("/run/systemd/system")) -> HookResult:
+    """Install and enable the table's unit where systemd runs; otherwise say which command boot must run."""
     if not systemd_running(run_dir):
-        note = f"systemd is not PID 1: have the boot sequence run '{' '.join(boot_argv(nft, rules))}'"
+        note = f"systemd is not PID 1: have the boot sequence run '{' '.join(restore_argv())}'"
         return HookResult(None, False, note)
-    path = systemd_dir() / UNIT
-    text = unit_text(nft, rules)
+    unit = unit_name(table)
+    path = systemd_dir() / unit
+    text = unit_text(table, nft, rules)
     changed = not path.exists() or path.read_text(encoding="utf-8") != text
     if changed:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-        subprocess.run(["systemctl", "daemon-reload"], check=True, capture_output=True, timeout=60)
-    enabled = subprocess.run(["systemctl", "is-enabled", UNIT], check=False, capture_output=True, text=True, timeout=60)
-    if enabled.stdout.strip() != "enabled":
-        subprocess.run(["systemctl", "enable", UNIT], check=True, capture_output=True, timeout=60)
+        _systemctl("daemon-reload")
+    if _systemctl("is-enabled", unit, check=False).stdout.strip() != "enabled":
+        _systemctl("enable", unit)
         changed = True
     log.debug("boot hook installed", extra={"unit": str(path), "changed": changed})
-    return HookResult(path, changed, f"{UNIT} enabled")
+    return HookResult(path, changed, f"{unit} enabled")
+
+
+def retire_legacy(old_files: list[Path], *, run_dir: Path = Path("/run/systemd/system")) -> bool:
+    """Remove boot files of earlier versions that this table replaces, and the shared unit when it loads one.
+
+    Return whether anything was removed.
+    """
+    changed = False
+    unit = systemd_dir() / LEGACY_UNIT
+    if systemd_running(run_dir) and unit.exists():
+        text = unit.read_text(encoding="utf-8")
+        if any(f"-f {f}\n" in text for f in old_files):
+            _systemctl("disable", LEGACY_UNIT, check=False)
+            unit.unlink()
+            _systemctl("daemon-reload")
+            changed = True
+    for old in old_files:
+        if old.exists():
+            old.unlink()
+            changed = True
+    return changed
