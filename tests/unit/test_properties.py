@@ -15,12 +15,17 @@ from hypothesis import strategies as st
 
 from anklume.engine.managed import extract
 from anklume.engine.pipeline import resolve, sync
+from anklume.engine.yamlsrc import load_bounded
 from anklume.errors import AnklumeError
 
 os.environ.setdefault("ANKLUME_SKIP_HOST_SUBNET_CHECK", "1")
 
 NAMES = st.from_regex(r"[a-z][a-z0-9]{0,4}", fullmatch=True)
 TRUST = st.sampled_from(["admin", "trusted", "semi-trusted", "untrusted", "disposable"])
+#: One line of text: no control character, no line or paragraph separator (Jinja included).
+DESCRIPTIONS = st.text(
+    alphabet=st.characters(blacklist_categories=["Cc", "Cs"], blacklist_characters="\u2028\u2029"), max_size=20
+) | st.sampled_from(["{{ lookup('pipe', 'id') }}", "{% if x %}", "a {# b"])
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -39,7 +44,7 @@ def infras(draw: st.DrawFn) -> dict[str, Any]:
             used.add(mname)
             machine: dict[str, Any] = {}
             if draw(st.booleans()):
-                machine["description"] = draw(st.text(max_size=20))
+                machine["description"] = draw(DESCRIPTIONS)
             if draw(st.booleans()):
                 machine["config"] = {"limits.cpu": str(draw(st.integers(1, 8)))}
             machines[mname] = machine
@@ -63,16 +68,17 @@ def test_random_valid_infras_round_trip(data: dict[str, Any]) -> None:
         _sync(data, root)
         seen: set[str] = set()
         for dname, domain in data["domains"].items():
-            group = yaml.safe_load(extract((root / "group_vars" / f"{dname}.yml").read_text()) or "")
+            group = load_bounded(extract((root / "group_vars" / f"{dname}.yml").read_text()) or "")
             subnet = ipaddress.ip_network(group["incus_network"]["subnet"])
             assert group["domain_trust_level"] == domain["trust_level"]
             assert group["incus_network"].get("nat", True) == domain["nat"]
             for mname, machine in domain.get("machines", {}).items():
-                host = yaml.safe_load(extract((root / "host_vars" / f"{mname}.yml").read_text()) or "")
+                host = load_bounded(extract((root / "host_vars" / f"{mname}.yml").read_text()) or "")
                 assert ipaddress.ip_address(host["instance_ip"]) in subnet
                 assert host["instance_ip"] not in seen
                 seen.add(host["instance_ip"])
                 assert host.get("instance_config") == machine.get("config")
+                assert host.get("instance_description", "") == machine.get("description", "")
         assert not sync(root, write=False).plan.pending  # a second sync changes nothing
 
 
@@ -134,3 +140,73 @@ def test_arbitrary_text_raises_only_anklume_errors(text: str) -> None:
         (root / "infra.yml").write_text(text, encoding="utf-8", errors="surrogateescape")
         with contextlib.suppress(AnklumeError):  # anything else fails the test
             resolve(root)
+
+
+#: Strings built to hurt: markers, control characters, Jinja, NUL, separators, long runs.
+HOSTILE = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "# === MANAGED BY infra.yml ===",
+            "x\n# === END MANAGED ===\n",
+            "a\nflush ruleset\n",
+            "\x00",
+            "{{ lookup('pipe', 'id') }}",
+            "\u2028",
+            "all",
+            "localhost",
+            "ungrouped",
+            "../../etc",
+            "/etc/passwd\n",
+        ]
+    ),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=12).map(lambda t: t * 50),
+)
+
+
+def _string_paths(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place holding a string, as a key (the name itself) or as a value."""
+    if isinstance(data, dict):
+        out = []
+        for key, value in data.items():
+            out.append((*path, ("key", key)))
+            out += _string_paths(value, (*path, key))
+        return out
+    if isinstance(data, list):
+        return [p for index, value in enumerate(data) for p in _string_paths(value, (*path, index))]
+    return [path]
+
+
+def _replace(data: Any, path: tuple[Any, ...], text: str) -> Any:
+    if not path:
+        return text
+    head, rest = path[0], path[1:]
+    if isinstance(head, tuple):  # rename a key
+        return {(text if k == head[1] else k): v for k, v in data.items()}
+    if isinstance(data, dict):
+        return {**data, head: _replace(data[head], rest, text)}
+    return [_replace(v, rest, text) if i == head else v for i, v in enumerate(data)]
+
+
+@settings(SETTINGS, max_examples=150)
+@given(infras(), st.integers(0, 10_000), HOSTILE, st.sampled_from(["base", "with-policy"]))
+def test_any_string_in_any_field_ends_in_an_anklume_error_or_a_safe_sync(
+    data: dict[str, Any], which: int, text: str, extra: str
+) -> None:
+    if extra == "with-policy":
+        first = next(iter(data["domains"]))
+        data["network_policies"] = [{"description": "d", "from": "host", "to": first, "ports": [22]}]
+        data["global"]["shared_volumes_base"] = "/srv/x"
+    places = _string_paths(data)
+    mutated = _replace(data, places[which % len(places)], text)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        body = yaml.safe_dump(mutated, allow_unicode=True).encode("utf-8", "surrogatepass")
+        (root / "infra.yml").write_bytes(body)
+        try:
+            sync(root)  # anything but an anklume error fails the test
+        except AnklumeError:
+            return
+        for path in root.rglob("*.yml"):
+            extract(path.read_text(encoding="utf-8", errors="surrogateescape"))  # still one sound block
+        assert not sync(root, write=False).plan.pending

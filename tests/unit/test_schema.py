@@ -114,6 +114,13 @@ INVALID = [
         "project_name: x\nglobal: {}\nshared_volumes: {v: {path: data}}\n",
         "data",
     ),
+    Invalid("project-name-newline", "infra", 'project_name: "x\\nflush ruleset"\nglobal: {}\ndomains: {}\n', "flush"),
+    Invalid("project-name-base", "base", 'project_name: "a b"\nglobal: {}\n', "'a b'"),
+    Invalid("description-newline", "domains", 'pro: {description: "a\\nb"}\n', "'a\\nb'"),
+    Invalid(
+        "policy-description-cr", "policies", 'network_policies: [{description: "a\\rb", from: a, to: b}]\n', "'a\\rb'"
+    ),
+    Invalid("config-value-nul", "domains", 'pro: {machines: {w: {config: {k: "a\\0b"}}}}\n', "'a\\x00b'"),
 ]
 
 

@@ -15,10 +15,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+PROJECT = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 IPV4 = r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$"
-ABS_PATH = r"^/[^\x00\n]*$"
-CRON = r"^\S+(\s+\S+){4}$"
+ABS_PATH = r"^/[^\x00-\x1f\x7f]*$"
+CRON = r"^[^\s\x00-\x1f\x7f]+([ \t]+[^\s\x00-\x1f\x7f]+){4}$"
 DURATION = r"^\d+[dhm]$"
+#: One line of free text: no control character, no line or paragraph separator.
+TEXT = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+#: Any text but NUL (config values may span lines: cloud-init, raw.lxc).
+NO_NUL = r"^[^\x00]*$"
 
 DomainName = Annotated[str, StringConstraints(pattern=NAME, max_length=11)]
 MachineName = Annotated[str, StringConstraints(pattern=NAME, max_length=59)]
@@ -33,14 +38,21 @@ ImageRef = Annotated[
 ]
 AbsPath = Annotated[str, StringConstraints(pattern=ABS_PATH, max_length=4096)]
 IPv4 = Annotated[str, StringConstraints(pattern=IPV4)]
-ConfigValue = Annotated[str | bool | int | float, Field(union_mode="left_to_right")]
+Text = Annotated[str, StringConstraints(pattern=TEXT, max_length=1000)]
+ConfigValue = Annotated[
+    Annotated[str, StringConstraints(pattern=NO_NUL)] | bool | int | float, Field(union_mode="left_to_right")
+]
 Endpoint = Annotated[str, StringConstraints(pattern=NAME, max_length=59)]
+ProjectName = Annotated[str, StringConstraints(pattern=PROJECT, min_length=1, max_length=100)]
 
 #: What each pattern of the model means, for error messages.
 PATTERN_HELP = {
     NAME: "must be lowercase letters, digits and '-', not starting or ending with '-'",
+    PROJECT: "must be letters, digits, '_', '.' and '-', starting with a letter or digit",
+    TEXT: "must be one line of text without control characters",
+    NO_NUL: "must not contain a NUL character",
     IPV4: "must be an IPv4 address",
-    ABS_PATH: "must be an absolute path",
+    ABS_PATH: "must be an absolute path without control characters",
     CRON: "must be a cron expression of 5 fields",
     DURATION: "must be a duration such as 30d, 24h or 60m",
 }
@@ -49,9 +61,9 @@ TrustLevel = Literal["admin", "trusted", "semi-trusted", "untrusted", "disposabl
 
 
 class Model(BaseModel):
-    """Base of every model: frozen, strict, no unknown keys."""
+    """Base of every model: frozen, strict, no unknown keys, finite numbers only."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Addressing(Model):
@@ -130,7 +142,7 @@ class PersistentData(Model):
 class Machine(Model):
     """An instance (LXC container or KVM virtual machine)."""
 
-    description: str = ""
+    description: Text = ""
     type: Literal["lxc", "vm"] = "lxc"
     ip: IPv4 | None = None
     os_image: ImageRef | None = None
@@ -152,7 +164,7 @@ class Machine(Model):
 class Domain(Model):
     """An isolated subnet, an Incus project and its machines."""
 
-    description: str = ""
+    description: Text = ""
     enabled: bool = True
     subnet_id: Annotated[int, Field(ge=0, le=254)] | None = None
     ephemeral: bool = False
@@ -167,7 +179,7 @@ class Domain(Model):
 class Policy(Model):
     """An allow rule between domains, machines or the host."""
 
-    description: str = ""
+    description: Text = ""
     from_: Endpoint = Field(alias="from", description="A domain, a machine or host.")
     to: Endpoint = Field(description="A domain, a machine or host.")
     ports: Annotated[list[Annotated[int, Field(ge=1, le=65535)]], Field(min_length=1)] | Literal["all"] = "all"
@@ -188,7 +200,7 @@ class SharedVolume(Model):
 class Infra(Model):
     """The whole infra.yml (or infra/ directory, merged)."""
 
-    project_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    project_name: ProjectName
     global_: Global = Field(alias="global")
     domains: dict[DomainName, Domain]
     network_policies: list[Policy] | None = None

@@ -12,6 +12,14 @@ from anklume.engine.model import Infra
 from anklume.errors import Problem
 
 AI_DOMAIN = "ai-tools"
+#: Names Ansible gives a meaning of its own (implicit groups and host) or that
+#: collide with a generated file (``group_vars/all.yml``); ``host`` is the host.
+RESERVED = {
+    "all": "Ansible's implicit group of every host (and group_vars/all.yml)",
+    "ungrouped": "Ansible's implicit group of hosts without a group",
+    "localhost": "Ansible's implicit host (the machine running Ansible)",
+    "host": "the host itself in policies and shared volumes",
+}
 
 
 def check_references(infra: Infra, sm: SourceMap, /) -> list[Problem]:
@@ -29,17 +37,17 @@ def _names(infra: Infra, sm: SourceMap) -> list[Problem]:
     problems = []
     owner: dict[str, str] = {}
     for dname, domain in infra.domains.items():
-        if dname == "host":
-            problems.append(sm.problem(("domains", dname), "'host' is reserved for the host itself"))
+        if dname in RESERVED:
+            problems.append(sm.problem(("domains", dname), f"'{dname}' is reserved: {RESERVED[dname]}"))
         for mname in domain.machines or {}:
             path = ("domains", dname, "machines", mname)
-            if mname in owner:
+            if mname in RESERVED:
+                problems.append(sm.problem(path, f"'{mname}' is reserved: {RESERVED[mname]}"))
+            elif mname in owner:
                 msg = f"machine name already used in domain '{owner[mname]}' (names are global)"
                 problems.append(sm.problem(path, msg))
             elif mname in infra.domains:
                 problems.append(sm.problem(path, f"machine name collides with domain '{mname}'"))
-            elif mname == "host":
-                problems.append(sm.problem(path, "'host' is reserved for the host itself"))
             owner.setdefault(mname, dname)
     return problems
 

@@ -29,6 +29,25 @@ class _Dumper(_BaseDumper):
         return True
 
 
+#: What makes Ansible evaluate a string as a Jinja template.
+_JINJA = ("{{", "{%", "{#")
+
+
+def _represent_str(dumper: Any, data: str) -> Any:
+    """Tag a string Ansible would template as ``!unsafe``: it stays text, never evaluated.
+
+    >>> print(to_yaml({"a": "{{ lookup('pipe', 'id') }}", "b": "plain"}), end="")
+    a: !unsafe '{{ lookup(''pipe'', ''id'') }}'
+    b: plain
+    """
+    if any(marker in data for marker in _JINJA):
+        return dumper.represent_scalar("!unsafe", data, style="'")
+    return dumper.represent_str(data)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def to_yaml(data: dict[str, Any]) -> str:
     """Dump variables in block style, keys in the given order.
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import Field, TypeAdapter, create_model
 
-from anklume.engine.model import Domain, DomainName, Global, Infra, Model, Policy, SharedVolume, VolumeName
+from anklume.engine.model import Domain, DomainName, Global, Infra, Model, Policy, ProjectName, SharedVolume, VolumeName
 
 PARTS = ("infra", "base", "domains", "policies")
 
@@ -20,7 +20,7 @@ def _base() -> type[Model]:
     return create_model(
         "Base",
         __base__=Model,
-        project_name=(str, Field(min_length=1, max_length=100)),
+        project_name=(ProjectName, ...),
         global_=(Global, Field(alias="global")),
         shared_volumes=(dict[VolumeName, SharedVolume] | None, None),
     )

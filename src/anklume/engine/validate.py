@@ -9,6 +9,7 @@ names the file, the line, the key path and what is allowed.
 from __future__ import annotations
 
 import difflib
+import math
 import types
 import typing
 from typing import Any, Union
@@ -16,6 +17,7 @@ from typing import Any, Union
 from pydantic import BaseModel, ValidationError
 
 from anklume.engine.load import Document, KeyPath, SourceMap
+from anklume.engine.managed import CLOSE, OPEN
 from anklume.engine.model import PATTERN_HELP as PATTERNS
 from anklume.engine.model import Infra
 from anklume.engine.references import check_references
@@ -24,14 +26,39 @@ from anklume.errors import InfraError, Problem
 
 def validate(doc: Document, /) -> Infra:
     """Return the typed infra, or raise :class:`InfraError` with every problem."""
+    unsafe = unsafe_values(doc.data, doc.source)
     try:
         infra = Infra.model_validate(doc.data)
     except ValidationError as exc:
-        raise InfraError(doc.problems + _problems(exc, doc)) from None
+        seen = {p.key for p in unsafe}
+        found = [p for p in _problems(exc, doc) if p.key not in seen]  # the specific message wins
+        raise InfraError(doc.problems + unsafe + found) from None
+    if unsafe:
+        raise InfraError(doc.problems + unsafe)
     problems = doc.problems + check_references(infra, doc.source)
     if problems:
         raise InfraError(problems)
     return infra
+
+
+def unsafe_values(data: Any, sm: SourceMap, path: KeyPath = ()) -> list[Problem]:
+    """Values no field may hold: NUL, NaN and infinite numbers, managed-block markers.
+
+    >>> [p.message for p in unsafe_values({"a": [float("nan"), "ok"]}, SourceMap())]
+    ['NaN and infinite numbers are not allowed (got nan)']
+    """
+    if isinstance(data, dict):
+        return [p for key, value in data.items() for p in unsafe_values(value, sm, (*path, key))]
+    if isinstance(data, list):
+        return [p for index, value in enumerate(data) for p in unsafe_values(value, sm, (*path, index))]
+    message = ""
+    if isinstance(data, float) and not math.isfinite(data):
+        message = f"NaN and infinite numbers are not allowed (got {data})"
+    elif isinstance(data, str) and "\x00" in data:
+        message = "must not contain a NUL character"
+    elif isinstance(data, str) and (OPEN in data or CLOSE in data):
+        message = f"must not contain a managed-block marker ({OPEN!r} or {CLOSE!r})"
+    return [sm.problem(path, message)] if message else []
 
 
 def _walk(data: Any, loc: tuple[Any, ...]) -> KeyPath:

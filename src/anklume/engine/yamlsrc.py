@@ -180,16 +180,23 @@ def parse_yaml(text: str, file: Path, sm: SourceMap, prefix: KeyPath = ()) -> tu
     return value, builder.problems
 
 
+class _BlockLoader(_Loader):
+    """Reads generated blocks: ``!unsafe`` (text Ansible must not template) is a plain string."""
+
+
+_BlockLoader.add_constructor("!unsafe", _BlockLoader.construct_yaml_str)  # type: ignore[type-var]  # stub too narrow
+
+
 def load_bounded(text: str) -> Any:
     """Plain data of one YAML document, refusing what :func:`parse_yaml` refuses.
 
     Raises :class:`yaml.YAMLError` for invalid YAML and :class:`ValueError`
     for a recursive, too deep or too large document.
 
-    >>> load_bounded("a: [1, 2]")
-    {'a': [1, 2]}
+    >>> load_bounded("{a: [1, 2], b: !unsafe '{{ x }}'}")
+    {'a': [1, 2], 'b': '{{ x }}'}
     """
-    loader = _Loader(text)
+    loader = _BlockLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
