@@ -146,3 +146,25 @@ def test_a_removed_domain_stays_fenced_while_its_instances_run(nc: Infra) -> Non
         nc.write(INFRA)
         nc.deploy()
     assert nc.anklume("network", "status").returncode == 0
+
+
+def test_host_access_policies_closes_the_host_to_domains(nc: Infra) -> None:
+    policy = "  - description: host to nca web\n    from: host\n    to: nca-1\n    ports: [8080]\n"
+    closed = INFRA.replace("global:\n", "global:\n  host_access: policies\n") + policy
+    servers = [listen("nca", "nca-1", 8080), listen("nca", "nca-1", 8083)]
+    try:
+        with socket.create_connection((NCA_1, 8083), timeout=3):  # open by default
+            pass
+        nc.write(closed)
+        nc.deploy()
+        with socket.create_connection((NCA_1, 8080), timeout=3):  # the policy from: host
+            pass
+        with pytest.raises(OSError), socket.create_connection((NCA_1, 8083), timeout=3):
+            pass
+        assert probe("nca", "nca-1", "10.210.0.254", 53) == "open"  # DNS answers still get back
+    finally:
+        for server in servers:
+            server.kill()
+            server.wait()
+        nc.write(INFRA)
+        nc.deploy()

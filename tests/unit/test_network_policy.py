@@ -136,3 +136,11 @@ def test_plan_is_bounded_and_skips_stopped_instances(tmp_path: Path) -> None:
 def test_probe_port_avoids_policy_ports(tmp_path: Path) -> None:
     res = resolved(tmp_path, INFRA.replace("ports: [8080, 22]", f"ports: [8080, {DEFAULT_PORT}]"))
     assert free_port(res) == DEFAULT_PORT + 1
+
+
+def test_host_access_policies_makes_the_host_need_a_policy(tmp_path: Path) -> None:
+    closed = resolved(tmp_path, INFRA.replace("global:\n", "global:\n  host_access: policies\n"))
+    assert closed.host_access == "policies"
+    assert allows(closed, ("host", None), ("tnc", "10.80.0.1"), "tcp", 9000)
+    assert not allows(closed, ("host", None), ("tna", "10.60.0.1"), "tcp", 22)
+    assert allows(resolved(tmp_path), ("host", None), ("tna", "10.60.0.1"), "tcp", 22)

@@ -193,3 +193,17 @@ def test_established_packets_are_checked_against_the_policies_again(tmp_path: Pa
         "tcp sport { 22, 8080 } accept"
     ) in rules
     assert "ct direction reply accept" in input_rules(text)[3]  # replies to the host's own connections
+
+
+def test_host_access_policies_closes_host_to_domains(tmp_path: Path) -> None:
+    open_text = render(resolved(tmp_path)).text
+    assert "chain output" not in open_text  # default: the host reaches every domain
+    text = render(resolved(tmp_path, INFRA.replace("global:\n", "global:\n  host_access: policies\n"))).text
+    body = text.split("chain output {", 1)[1].split("\t}", 1)[0]
+    rules = [ln.strip().split(" comment")[0] for ln in body.splitlines()[2:] if ln.strip()]
+    assert rules[0] == "oifname != @bridges accept"
+    assert 'oifname "net-tnc" ip daddr 10.80.0.0/24 tcp dport 9000 accept' in rules  # the policy from: host
+    assert rules[-1] == "drop"
+    if NFT is not None and os.geteuid() == 0:
+        proc = subprocess.run([NFT, "-c", "-f", "-"], input=text, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr

@@ -78,6 +78,7 @@ def enrich(infra: Infra, host: HostFacts, sm: SourceMap, /) -> Resolved:
         default_connection=g.default_connection,
         default_user=g.default_user,
         firewall_mode=g.firewall_mode,
+        host_access=g.host_access,
         nesting_prefix=prefix,
         domains=domains,
         policies=rules,

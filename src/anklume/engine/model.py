@@ -109,6 +109,9 @@ class Global(Model):
     default_user: Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_-]*$")] | None = None
     gpu_policy: Literal["exclusive", "shared"] = "exclusive"
     firewall_mode: Literal["host", "vm"] = "host"
+    host_access: Literal["open", "policies"] = Field(
+        "open", description="open: the host reaches every domain; policies: only through policies 'from: host'."
+    )
     ai_access_policy: Literal["open", "exclusive"] = "open"
     ai_access_default: DomainName | None = None
     nesting_prefix: bool = True

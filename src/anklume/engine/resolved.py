@@ -90,6 +90,7 @@ class Resolved:
     policies: list[ResolvedPolicy]
     raw_policies: list[dict[str, Any]] | None
     warnings: list[str] = field(default_factory=list)
+    host_access: str = "open"
 
     def machines(self) -> dict[str, ResolvedMachine]:
         """Every machine of every domain, by name."""

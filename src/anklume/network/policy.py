@@ -132,12 +132,13 @@ def allows(
     """Return True when the policy model lets this packet through.
 
     ``source``/``target`` are ``(domain, ip)``, or ``("host", None)`` for the host.
-    Inside a domain everything is allowed; the host reaches every domain;
-    a domain reaches DHCP and DNS on its gateway; everything else needs a flow.
+    Inside a domain everything is allowed; the host reaches every domain
+    (with ``host_access: policies``, only through a flow); a domain reaches
+    DHCP and DNS on its gateway; everything else needs a flow.
     """
     if source[0] == target[0] and source[0] != HOST:
         return True
-    if source[0] == HOST:
+    if source[0] == HOST and resolved.host_access != "policies":
         return True
     if target[0] == HOST and (port == DNS_PORT or (protocol == "udp" and port == DHCP_PORT)):
         return True

@@ -31,6 +31,7 @@ __all__ = [
     "comment",
     "forward_rule",
     "input_rule",
+    "output_rule",
     "render",
     "reply_rule",
     "service",
@@ -135,6 +136,13 @@ def input_rule(flow: Flow) -> str | None:
     return _join(*_side(flow.source, "saddr"), service(flow), "accept")
 
 
+def output_rule(flow: Flow) -> str | None:
+    """Return the output rule of a host-to-domain flow (only used with ``host_access: policies``)."""
+    if flow.source.kind != "host" or flow.target.kind == "host":
+        return None
+    return _join(*_side(flow.target, "daddr"), service(flow), "accept")
+
+
 def _bridges(resolved: Resolved, fenced: Sequence[Fenced]) -> list[_Bridge]:
     """Every declared domain (disabled ones included), then every fenced bridge not declared."""
     found = [
@@ -208,6 +216,24 @@ def _input(found: list[Flow], bridges: list[_Bridge]) -> list[str]:
     return rules
 
 
+def _output(found: list[Flow]) -> list[str]:
+    """Host to domains with ``host_access: policies``: replies, DHCP answers and policies ``from: host`` only."""
+    rules = [
+        "oifname != @bridges accept " + comment("not to a domain: left alone"),
+        "ct state invalid drop",
+        "ct state related accept " + comment("ICMP errors of tracked connections"),
+        "ct direction reply accept " + comment("answers to what domains asked the host (DNS, policies to host)"),
+        "meta nfproto ipv6 drop " + comment("anklume bridges carry no IPv6"),
+        f"udp sport {DHCP_PORT} udp dport 68 accept " + comment("DHCP answers"),
+    ]
+    for flow in found:
+        rule = output_rule(flow)
+        if rule:
+            rules.append(f"{rule} {comment(flow.description)}")
+    rules.append("drop " + comment("host_access policies: the host opens nothing else into a domain"))
+    return rules
+
+
 def _chain(name: str, hook: str, rules: list[str]) -> list[str]:
     head = [f"\tchain {name} {{", f"\t\ttype filter hook {hook} priority {PRIORITY}; policy accept;"]
     return [*head, *(f"\t\t{r}" for r in rules), "\t}"]
@@ -244,6 +270,7 @@ def render(
         *_chain("forward", "forward", _forward(resolved, found, bridges)),
         "",
         *_chain("input", "input", _input(found, bridges)),
+        *(["", *_chain("output", "output", _output(found))] if resolved.host_access == "policies" else []),
         "}",
     ]
     return Ruleset(name, "\n".join(lines) + "\n", warnings)
