@@ -8,6 +8,7 @@ turns errors into exit codes: ``exit_code`` says which.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,28 @@ class UsageError(AnklumeError):
     exit_code = 2
 
 
+class CommandFailed(AnklumeError):
+    """An external command exited non-zero: incus, nft, an image build step, a developer tool.
+
+    Every subclass sets ``argv`` (the command, a list) and ``rc`` (its exit
+    code), and composes its message from them and the command's last words,
+    mostly as :meth:`describe` does. Catch this class to handle any of them.
+    """
+
+    argv: list[str]
+    rc: int
+
+    @staticmethod
+    def describe(argv: Sequence[str], rc: int, output: str, lines: int = 3) -> str:
+        """Return ``'ARGV' failed (exit RC): LAST / LINES``.
+
+        >>> CommandFailed.describe(["incus", "start", "web"], 1, "a\\nb\\nc\\nd")
+        "'incus start web' failed (exit 1): b / c / d"
+        """
+        tail = output.strip().splitlines()[-lines:]
+        return f"'{' '.join(argv)}' failed (exit {rc}): {' / '.join(tail)}"
+
+
 class IncusError(AnklumeError):
     """Incus could not be reached or refused an operation."""
 
@@ -73,15 +96,14 @@ class IncusNotFound(IncusError):
         )
 
 
-class IncusCommandFailed(IncusError):
+class IncusCommandFailed(IncusError, CommandFailed):
     """An incus command exited non-zero."""
 
     def __init__(self, argv: list[str], rc: int, stderr: str) -> None:
         self.argv = argv
         self.rc = rc
         self.stderr = stderr
-        tail = stderr.strip().splitlines()[-3:]
-        super().__init__(f"'{' '.join(argv)}' failed (exit {rc}): {' / '.join(tail)}")
+        super().__init__(self.describe(argv, rc, stderr))
 
 
 class PlanError(AnklumeError):
@@ -97,4 +119,15 @@ class LockedError(AnklumeError):
         super().__init__(
             f"another anklume apply is running ({holder}); lock file {path}. "
             "Wait for it to finish: the lock frees itself when that run and its task in flight end."
+        )
+
+
+class InfraLockedError(AnklumeError):
+    """Another anklume command works on the same infra directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        super().__init__(
+            f"another anklume command (sync, network deploy or domain apply) is working on {directory}; "
+            "run this one again when it has finished"
         )

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from anklume.errors import AnklumeError
+from anklume.errors import AnklumeError, CommandFailed
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class ToolMissing(AnklumeError):
         super().__init__(f"{tool} not found; install it: {hint}")
 
 
-class ToolFailed(AnklumeError):
+class ToolFailed(CommandFailed):
     """An external tool exited with an unexpected code."""
 
     def __init__(self, argv: list[str], rc: int, stderr: str) -> None:

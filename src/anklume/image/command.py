@@ -10,7 +10,7 @@ import os
 import subprocess
 from collections.abc import Sequence
 
-from anklume.errors import AnklumeError
+from anklume.errors import CommandFailed
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ BUILD_ENV = {
 }
 
 
-class ImageBuildFailed(AnklumeError):
+class ImageBuildFailed(CommandFailed):
     """A step of the image build failed."""
 
     def __init__(self, step: str, argv: Sequence[str], rc: int, output: str) -> None:

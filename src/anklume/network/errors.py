@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from anklume.errors import AnklumeError
+from anklume.errors import AnklumeError, CommandFailed
 
 
 class NetworkError(AnklumeError):
     """A network operation (nftables, probing) failed."""
 
 
-class NftFailed(NetworkError):
+class NftFailed(NetworkError, CommandFailed):
     """An ``nft`` command exited non-zero."""
 
     def __init__(self, argv: list[str], rc: int, stderr: str) -> None:
