@@ -112,12 +112,13 @@ def restore_cmd() -> None:
     """Load every anklume table from its boot rules file (the boot command where systemd is not PID 1).
 
     Each file of /etc/anklume/nftables.d (or $ANKLUME_ETC/nftables.d)
-    replaces only its own table. Exit 1 when there is none, or when one
-    fails (after loading the others). Needs no infra directory.
+    replaces only its own table; then the second layer's ip rules of every
+    infra come back. Exit 1 when there is no table file, or when one fails
+    (after loading the others). Needs no infra directory.
 
     Example: sudo anklume network restore
     """
-    from anklume.network import deploy, restore  # noqa: PLC0415 -- keep CLI start fast
+    from anklume.network import deploy, layer_live, restore  # noqa: PLC0415 -- keep CLI start fast
 
     done = restore.restore(deploy.rules_dir())
     for item in done:
@@ -125,6 +126,8 @@ def restore_cmd() -> None:
             _present.error(f"table inet {item.table} NOT restored from {item.path}: {item.error}")
         else:
             _present.out(f"table inet {item.table} restored from {item.path}")
+    added = layer_live.restore()  # the second isolation layer (ip rules), idempotent
+    _present.out(f"second layer: {added} rule(s) restored from {layer_live.rules_dir()}")
     if any(item.error for item in done):
         raise typer.Exit(1)
 
