@@ -13,9 +13,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from anklume.errors import AnklumeError
+
+if TYPE_CHECKING:
+    from anklume.engine.resolved import Resolved
 
 Level = Literal["ok", "warn", "fail"]
 
@@ -134,6 +137,35 @@ def check_firewall() -> list[Check]:
     return out
 
 
+def check_isolation(resolved: Resolved) -> list[Check]:
+    """Once the infra's bridges exist, both isolation layers must be in place: a missing one fails."""
+    from anklume.incus.run import query  # noqa: PLC0415
+    from anklume.network import deploy, layer_live, nft  # noqa: PLC0415
+
+    try:
+        live = {str(n.get("name")) for n in query(["network", "list"]) or []}
+        name = deploy.intended(resolved).table
+        present = nft.list_table(name) is not None
+        lost = layer_live.missing(resolved, layer_live.fenced(resolved))
+    except AnklumeError as exc:
+        return [Check("isolation", "warn", str(exc).splitlines()[0], "run as root to read the ruleset and rules")]
+    bridges = sorted(d.network_name for d in resolved.domains.values() if d.network_name in live)
+    if not bridges:
+        return [Check("isolation", "ok", "no bridge of this infra exists yet (nothing to isolate)")]
+    fix = "sudo anklume network deploy (or anklume domain apply)"
+    what = f"{len(bridges)} domain bridge(s) exist"
+    out = [
+        Check("host table", "ok", f"table inet {name} loaded")
+        if present
+        else Check("host table", "fail", f"table inet {name} absent while {what}: domains are not isolated", fix)
+    ]
+    if lost:
+        out.append(Check("second layer", "fail", f"{len(lost)} ip rule(s) missing while {what}", fix))
+    else:
+        out.append(Check("second layer", "ok", "every ip rule loaded"))
+    return out
+
+
 def check_infra(directory: Path) -> list[Check]:
     """The infra of ``directory`` is valid and its generated files are up to date."""
     from anklume.engine.pipeline import sync  # noqa: PLC0415
@@ -147,7 +179,7 @@ def check_infra(directory: Path) -> list[Check]:
     out = [Check("infra", "ok", f"{len(result.resolved.domains)} domains, {len(result.resolved.machines())} machines")]
     if stale(result.plan) or result.orphans:
         out.append(Check("generated files", "warn", "out of date", "run 'anklume sync'"))
-    return [*out, *check_images(result.resolved.images())]
+    return [*out, *check_images(result.resolved.images()), *check_isolation(result.resolved)]
 
 
 def run_checks(directory: Path, *, with_infra: bool) -> list[Check]:

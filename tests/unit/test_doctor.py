@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import typing as t
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ def test_invalid_infra_fails(write_infra: WriteInfra) -> None:
 
 def test_stale_generated_files_warn(write_infra: WriteInfra, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(doctor, "check_images", lambda images: [])
+    monkeypatch.setattr(doctor, "check_isolation", lambda resolved: [])
     root = write_infra(MINIMAL)
     checks = {c.name: c.level for c in doctor.check_infra(root)}
     assert checks == {"infra": "ok", "generated files": "warn"}
@@ -74,3 +76,41 @@ def test_low_inotify_limit_is_a_warning_with_the_fix(tmp_path: Path) -> None:
     assert "make incus" in check.fix
     limit.write_text("1024\n", encoding="utf-8")
     assert doctor.check_inotify(limit).level == "ok"
+
+
+class Isolation(t.NamedTuple):
+    test_id: str
+    bridges: list[str]
+    table: bool
+    missing: int
+    levels: dict[str, str]
+
+
+ISOLATION = [
+    Isolation("not_applied_yet", [], False, 5, {"isolation": "ok"}),
+    Isolation("both_layers", ["net-pro"], True, 0, {"host table": "ok", "second layer": "ok"}),
+    Isolation("table_flushed", ["net-pro"], False, 0, {"host table": "fail", "second layer": "ok"}),
+    Isolation("rules_lost", ["net-pro"], True, 2, {"host table": "ok", "second layer": "fail"}),
+]
+
+
+@pytest.mark.parametrize("case", ISOLATION, ids=[c.test_id for c in ISOLATION])
+def test_isolation_layers_of_live_domains(
+    case: Isolation, write_infra: WriteInfra, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from anklume.engine.pipeline import resolve
+    from anklume.network import layer_live, nft
+
+    res = resolve(write_infra(MINIMAL), check_roles=False)
+    bridges = [{"name": b} for b in case.bridges] if case.bridges else [{"name": "incusbr0"}]
+    monkeypatch.setattr(incus_run, "query", lambda argv, **_: bridges)
+    monkeypatch.setattr(nft, "list_table", lambda name: "table inet x {}\n" if case.table else None)
+    monkeypatch.setattr(layer_live, "missing", lambda resolved, fenced: ["rule"] * case.missing)
+    monkeypatch.setattr(layer_live, "fenced", lambda resolved: [])
+    checks = {c.name: c for c in doctor.check_isolation(res)}
+    assert {k: c.level for k, c in checks.items()} == case.levels
+    for check in checks.values():
+        if check.level == "fail":
+            assert "network deploy" in check.fix
+    if not case.table and case.bridges:
+        assert "absent while 1 domain bridge(s) exist" in checks["host table"].detail

@@ -65,9 +65,11 @@ def deploy_cmd(ctx: typer.Context, yolo: YoloOpt = False) -> None:  # read throu
 
     Example: sudo anklume network deploy
     """
-    from anklume.network import deploy  # noqa: PLC0415 -- keep CLI start fast
+    from anklume.network import deploy, layer_live  # noqa: PLC0415 -- keep CLI start fast
 
-    done = deploy.deploy(_resolved(ctx))
+    resolved = _resolved(ctx)
+    done = deploy.deploy(resolved)
+    layered = layer_live.apply(resolved, done.table, layer_live.fenced(resolved))  # the second isolation layer
     for warning in done.warnings:
         _present.warn(warning)
     for gone in done.fenced:
@@ -78,7 +80,8 @@ def deploy_cmd(ctx: typer.Context, yolo: YoloOpt = False) -> None:  # read throu
     boot = "written" if done.rules_written else "unchanged"
     _present.info(f"table inet {done.table} {state}; boot file {done.rules_file} {boot}; {done.hook.note}")
     # one machine-readable line for the incus_nftables role and scripts
-    _present.out(f"changed={str(done.changed).lower()}")
+    _present.info(f"second layer: {layered.added} rule(s) added, {layered.removed} removed; boot file {layered.path}")
+    _present.out(f"changed={str(done.changed or layered.changed).lower()}")
 
 
 @app.command("status")
@@ -90,13 +93,18 @@ def status(ctx: typer.Context, yolo: YoloOpt = False) -> None:  # read through A
 
     Example: sudo anklume network status
     """
-    from anklume.network import deploy  # noqa: PLC0415 -- keep CLI start fast
+    from anklume.network import deploy, layer_live  # noqa: PLC0415 -- keep CLI start fast
 
-    state = deploy.status(_resolved(ctx))
+    resolved = _resolved(ctx)
+    state, gap = deploy.status(resolved), layer_live.gap(resolved)  # gap: rules of the second layer missing
     for text in state.explanations:
         _present.warn(text)
+    if gap:
+        _present.out(gap)
     if state.in_sync:
         _present.out(f"table inet {state.table}: in sync")
+        if gap:
+            raise typer.Exit(3)
         return
     if not state.present:
         old = " (the shared table inet anklume of an earlier version holds this infra: deploy migrates it)"
@@ -174,6 +182,8 @@ def present_report(report: Report, *, show_all: bool = False) -> bool:
     ]
     if rows:
         _present.table("Probes", ["from", "to", "service", "expected", "observed", "verdict"], rows)
+    for note in report.notes:
+        _present.info(note)
     _present.out(
         f"{len(report.outcomes)} probes in {report.seconds:.1f} s: {report.count('ok')} ok, "
         f"{report.count('LEAK')} leaks, {report.count('BLOCKED')} blocked allowed flows, "

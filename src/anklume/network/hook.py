@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from anklume.network import layer_live
 from anklume.network.nftsafe import table_name
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ def unit_text(table: str, nft: str, rules: Path) -> str:
             "Type=oneshot",
             "RemainAfterExit=yes",
             f"ExecStart={' '.join(boot_argv(nft, rules))}",
+            f"ExecStartPost={' '.join(layer_live.boot_argv(layer_live.rules_file(table)))}",  # second layer
             f"ExecReload={' '.join(boot_argv(nft, rules))}",
             "",
             "[Install]",

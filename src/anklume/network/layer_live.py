@@ -17,12 +17,15 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from anklume.engine.host import etc_dir
 from anklume.engine.resolved import Resolved
+from anklume.errors import IncusError
+from anklume.incus.run import query
 from anklume.network.errors import NetworkError
 from anklume.network.layer import END, Rule, from_json, parse, rules, text
 
@@ -45,12 +48,14 @@ def rules_file(table: str) -> Path:
 
 
 def boot_argv(path: Path) -> list[str]:
-    """The command that loads a boot file at boot (the rules are absent then: ``ip`` fails on a duplicate).
+    """The boot command of a boot file: add its missing rules (idempotent, exit 1 on failure).
+
+    ``ip -batch <file>`` does the same on a host without the rules, but fails on rules already there.
 
     >>> boot_argv(Path("/etc/anklume/iprules.d/anklume.rules"))[1:]
-    ['-batch', '/etc/anklume/iprules.d/anklume.rules']
+    ['-m', 'anklume.network.layer_live', '/etc/anklume/iprules.d/anklume.rules']
     """
-    return [binary(), "-batch", str(path)]
+    return [sys.executable, "-m", "anklume.network.layer_live", str(path)]
 
 
 def _ip(*args: str) -> subprocess.CompletedProcess[str]:
@@ -136,6 +141,34 @@ def missing(resolved: Resolved, fenced: Iterable[tuple[str, str | None]] = ()) -
     return [r for r in rules(resolved, fenced) if r not in current]
 
 
+def fenced(resolved: Resolved) -> list[tuple[str, str | None]]:
+    """(bridge, subnet) of the bridges this infra owns and no longer declares ([] when Incus cannot be read)."""
+    declared = {d.network_name for d in resolved.domains.values()}
+    try:
+        networks = query(["network", "list"]) or []
+    except IncusError as exc:
+        log.debug("incus unreachable", extra={"error": str(exc)})
+        return []
+    out: list[tuple[str, str | None]] = []
+    for net in networks:
+        cfg = net.get("config") or {}
+        mine = str(cfg.get("user.anklume.managed", "")).lower() == "true"
+        if not mine or cfg.get("user.anklume.infra", "") not in ("", resolved.project_name):
+            continue
+        if net.get("type") == "bridge" and net.get("name") not in declared:
+            address = str(cfg.get("ipv4.address") or "")
+            out.append((str(net["name"]), address if "/" in address else None))
+    return sorted(out)
+
+
+def gap(resolved: Resolved) -> str | None:
+    """A line for ``network status`` when rules of the second layer are missing (None: all loaded)."""
+    lost = missing(resolved, fenced(resolved))
+    if not lost:
+        return None
+    return f"second layer (ip rule): {len(lost)} rule(s) missing (run 'anklume network deploy')"
+
+
 def restore(directory: Path | None = None) -> int:
     """Load every boot file of ``directory`` (default :func:`rules_dir`), adding only missing rules."""
     folder = directory or rules_dir()
@@ -146,3 +179,19 @@ def restore(directory: Path | None = None) -> int:
     for path in sorted(folder.glob("*.rules")):
         added += _add_missing(parse(path.read_text(encoding="utf-8")), current)
     return added
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m anklume.network.layer_live FILE...``: add the missing rules of each boot file."""
+    try:
+        current = live()
+        added = sum(_add_missing(parse(Path(f).read_text(encoding="utf-8")), current) for f in argv or sys.argv[1:])
+    except (OSError, NetworkError) as exc:
+        sys.stderr.write(f"anklume second layer NOT restored: {exc}\n")
+        return 1
+    sys.stdout.write(f"anklume second layer: {added} rule(s) added\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,11 +12,13 @@ from :func:`anklume.network.policy.allows`, not from the rendered ruleset.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from anklume.engine.resolved import Resolved
 from anklume.network.errors import ProbeRefused
 from anklume.network.policy import DNS_PORT, HOST, Endpoint, Flow, allows, flows
+from anklume.network.verify.extra import outside_in, removed
 
 MAX_PROBES = 400
 PORTS_PER_FLOW = 3
@@ -144,20 +146,35 @@ def _candidates(
     return out
 
 
-def plan(resolved: Resolved, running: set[tuple[str, str]], *, limit: int = MAX_PROBES) -> tuple[list[Probe], int]:
-    """Return the probes (at most ``limit``) and how many were left out."""
+def plan(
+    resolved: Resolved,
+    running: set[tuple[str, str]],
+    *,
+    limit: int = MAX_PROBES,
+    outside: Instance | None = None,
+    orphans: Sequence[Instance] = (),
+) -> tuple[list[Probe], int]:
+    """Return the probes (at most ``limit``) and how many were left out.
+
+    ``outside`` is a source outside every domain, ``orphans`` the running
+    instances of removed domains (:mod:`.extra`): their probes are always
+    expected blocked, since no policy can name them.
+    """
     by_domain = running_instances(resolved, running)
     port = free_port(resolved)
-    allowed = allowed_addresses(resolved)
+    allowed = allowed_addresses(resolved) | {o.ip for o in orphans} | {o.gateway for o in orphans}
     probes: list[Probe] = []
     seen: set[tuple[str, str, str, int]] = set()
-    for src, dst, proto, p, listen in _candidates(resolved, by_domain, port):
+    candidates = _candidates(resolved, by_domain, port)
+    extras = (outside_in(outside, by_domain, port) if outside else []) + removed(list(orphans), by_domain, port)
+    tagged = [(*c, False) for c in candidates] + [(c.source, c.target, c.protocol, c.port, True, True) for c in extras]
+    for src, dst, proto, p, listen, never in tagged:
         address = guard(dst.ip if dst else src.gateway, allowed)
         key = (src.machine, address, proto, p)
         if key in seen:
             continue
         seen.add(key)
         target = (dst.domain, dst.ip) if dst else (HOST, None)
-        expected = allows(resolved, (src.domain, src.ip), target, proto, p)
+        expected = not never and allows(resolved, (src.domain, src.ip), target, proto, p)
         probes.append(Probe(src, dst, address, proto, p, expected, listen))
     return probes[:limit], max(0, len(probes) - limit)

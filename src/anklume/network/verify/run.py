@@ -21,6 +21,7 @@ from anklume.engine.resolved import Resolved
 from anklume.incus.run import binary, project_argv
 from anklume.incus.run import query as incus_query
 from anklume.network.errors import NetworkError
+from anklume.network.verify import outside
 from anklume.network.verify.hostlisten import HostListeners
 from anklume.network.verify.plan import MAX_PROBES, Instance, Probe, plan
 from anklume.network.verify.scripts import LISTENER, PROBER
@@ -90,11 +91,9 @@ def _exec_argv(inst: Instance, script: str, *args: str) -> list[str]:
     ]
 
 
-def running(resolved: Resolved) -> set[tuple[str, str]]:
-    """(project, instance) of every running instance (one ``incus list`` call)."""
-    del resolved
-    live = incus_query(["list", "--all-projects"])
-    return {(str(i.get("project")), str(i.get("name"))) for i in live or [] if i.get("status") == "Running"}
+def running(live: list[dict[str, object]]) -> set[tuple[str, str]]:
+    """(project, instance) of every running instance of an ``incus list --all-projects`` answer."""
+    return {(str(i.get("project")), str(i.get("name"))) for i in live if i.get("status") == "Running"}
 
 
 class _Listener:
@@ -142,10 +141,27 @@ def _observe(probe: Probe, status: str, tokens: set[str], token: str, unbound: b
     return token in tokens, "received" if token in tokens else "not received"
 
 
-def verify(resolved: Resolved, *, limit: int = MAX_PROBES) -> Report:
-    """Probe every planned flow and return the outcomes."""
+def verify(resolved: Resolved, *, limit: int = MAX_PROBES, outside_in: bool = True) -> Report:
+    """Probe every planned flow, from outside the domains and from removed domains too; return the outcomes.
+
+    The outside-in probe instance (:mod:`.outside`) is deleted before this returns or raises.
+    """
+    live = incus_query(["list", "--all-projects"]) or []
+    networks = incus_query(["network", "list"]) or []
+    probe, note = outside.launch(resolved, networks) if outside_in else (None, "outside-in probes not asked for")
+    try:
+        report = _verify(resolved, live, outside.orphans(resolved, live, networks), probe, limit)
+    finally:
+        if probe is not None:
+            outside.remove(probe.name)
+    return Report(report.outcomes, report.seconds, report.left_out, [note, *report.notes])
+
+
+def _verify(
+    resolved: Resolved, live: list[dict[str, object]], orphans: list[Instance], probe: Instance | None, limit: int
+) -> Report:
     start = time.monotonic()
-    probes, left_out = plan(resolved, running(resolved), limit=limit)
+    probes, left_out = plan(resolved, running(live), limit=limit, outside=probe, orphans=orphans)
     tokens = {i: f"anklume-probe-{i}" for i in range(len(probes))}
     wanted: dict[Instance, list[tuple[str, int]]] = {}
     host_wanted: set[tuple[str, str, int]] = set()
@@ -180,4 +196,5 @@ def verify(resolved: Resolved, *, limit: int = MAX_PROBES) -> Report:
         outcomes.append(Outcome(p, observed, detail))
     seconds = time.monotonic() - start
     log.debug("verify done", extra={"probes": len(probes), "seconds": seconds})
-    return Report(outcomes, seconds, left_out)
+    notes = [f"{len(orphans)} running instance(s) of removed domains probed"] if orphans else []
+    return Report(outcomes, seconds, left_out, notes)
