@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from anklume.apply.lock import apply_lock, default_lock_path
-from anklume.errors import LockedError
+from anklume.errors import LockedError, UsageError
 
 HOLD = """
 import sys, time
@@ -77,3 +77,25 @@ def test_lock_file_can_be_chosen_through_the_environment(tmp_path: Path) -> None
     chosen = tmp_path / "x.lock"
     assert default_lock_path(tmp_path, {"ANKLUME_LOCK_FILE": str(chosen)}) == chosen
     assert default_lock_path(tmp_path, {}).name == "apply.lock"
+
+
+def test_a_linked_lock_file_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
+    victim = tmp_path / "bashrc"
+    victim.write_text("export PATH\n")
+    infra = tmp_path / "infra"
+    (infra / ".anklume").mkdir(parents=True)
+    (infra / ".anklume" / "apply.lock").symlink_to(victim)
+    with pytest.raises(UsageError, match="a link is refused"), apply_lock(infra / ".anklume" / "apply.lock"):
+        pass
+    assert victim.read_text() == "export PATH\n"
+
+
+def test_a_linked_lock_directory_is_refused(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    (infra / ".anklume").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(UsageError, match="a link is refused"), apply_lock(infra / ".anklume" / "apply.lock"):
+        pass
+    assert list(elsewhere.iterdir()) == []

@@ -65,8 +65,10 @@ def deploy_cmd(ctx: typer.Context, yolo: YoloOpt = False) -> None:  # read throu
 
     Example: sudo anklume network deploy
     """
+    from anklume.apply.lock import infra_lock  # noqa: PLC0415 -- keep CLI start fast
     from anklume.network import deploy, layer_live  # noqa: PLC0415 -- keep CLI start fast
 
+    ctx.with_resource(infra_lock(options(ctx).directory))  # one sync/deploy/apply per infra at a time
     resolved = _resolved(ctx)
     done = deploy.deploy(resolved)
     layered = layer_live.apply(resolved, done.table, layer_live.fenced(resolved))  # the second isolation layer

@@ -41,11 +41,13 @@ def sync(
 
         anklume -C ~/my-infra sync --check   # CI: fail (exit 3) on drift
     """
+    from anklume.apply.lock import infra_lock  # noqa: PLC0415
     from anklume.engine.pipeline import sync as run  # noqa: PLC0415 -- keep CLI start fast
     from anklume.engine.write import Change, diff, stale  # noqa: PLC0415
 
     directory = options(ctx).directory
-    result = run(directory, write=not (dry_run or check), clean=clean_orphans, yolo=yolo)
+    with infra_lock(directory):  # one sync, network deploy or domain apply per infra at a time
+        result = run(directory, write=not (dry_run or check), clean=clean_orphans, yolo=yolo)
     for text in result.resolved.warnings:
         _present.warn(text)
     if check:

@@ -13,7 +13,7 @@ from pathlib import Path
 from anklume.engine import write as writer
 from anklume.engine.enrich import enrich
 from anklume.engine.host import gather
-from anklume.engine.load import SourceMap, load
+from anklume.engine.load import Document, SourceChangedError, SourceMap, changed_sources, load
 from anklume.engine.orphans import Orphan, clean_orphans, find_orphans
 from anklume.engine.render import render
 from anklume.engine.resolved import Resolved
@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 def resolve(directory: Path, /, *, yolo: bool = False, check_roles: bool = True) -> Resolved:
     """Load, validate and enrich the infra of ``directory``."""
+    return _resolve(directory, yolo=yolo, check_roles=check_roles)[1]
+
+
+def _resolve(directory: Path, /, *, yolo: bool, check_roles: bool) -> tuple[Document, Resolved]:
     doc = load(directory)
     infra = validate(doc)
     policy = infra.global_.resource_policy
@@ -35,7 +39,7 @@ def resolve(directory: Path, /, *, yolo: bool = False, check_roles: bool = True)
         problems = missing_roles(resolved, doc.source, role_search_path(directory))
         if problems:
             raise InfraError(problems)
-    return resolved
+    return doc, resolved
 
 
 def missing_roles(resolved: Resolved, sm: SourceMap, search: list[Path]) -> list[Problem]:
@@ -80,12 +84,15 @@ class SyncResult:
 
 def sync(directory: Path, /, *, write: bool = True, clean: bool = False, yolo: bool = False) -> SyncResult:
     """Generate the Ansible files of ``directory``; write them unless ``write`` is false."""
-    resolved = resolve(directory, yolo=yolo)
+    doc, resolved = _resolve(directory, yolo=yolo, check_roles=True)
     files = render(resolved)
     plan = writer.plan_writes(directory, files)
     orphans = find_orphans(directory, expected_files(resolved, files))
     result = SyncResult(plan, orphans, resolved)
     if write:
+        changed = changed_sources(doc)  # an edit made while sync ran: write nothing, never lose it
+        if changed:
+            raise SourceChangedError(changed)
         result.written = writer.apply(plan)
         if clean:
             result.deleted = clean_orphans(orphans)
