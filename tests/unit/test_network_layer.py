@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import typing as t
 from pathlib import Path
 
@@ -150,3 +151,37 @@ def test_loaded_rules_read_back_as_written(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     back = {r for r in (from_json(i) for i in json.loads(done.stdout)) if r is not None}
     assert back == set(found)
+
+
+APPLY = """
+import json, sys
+from pathlib import Path
+from anklume.network import layer_live
+from tests.unit.network_infra import resolved
+res = resolved(Path(sys.argv[1]))
+runs = [layer_live.apply(res, "t") for _ in range(2)]
+print(json.dumps([[r.added, r.removed, r.written] for r in runs]))
+"""
+
+
+@needs_netns
+def test_apply_converges_keeps_other_infras_rules_and_removes_stale_ones(tmp_path: Path) -> None:
+    foreign = f"pref {DENY} iif net-zzz protocol {PROTOCOL} prohibit"  # another infra's rule
+    stale = f"pref {ALLOW} from 10.60.0.1/32 to 10.80.0.1/32 iif net-tna protocol {PROTOCOL} goto {END}"
+    script = (
+        f"ip rule add {foreign}\nip rule add pref {END} protocol {PROTOCOL} nop\nip rule add {stale}\n"
+        f"ANKLUME_ETC={tmp_path / 'etc'} {sys.executable} -c '{APPLY}' {tmp_path}\n{IP} -j -4 rule show\n"
+    )
+    done = netns(script)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.strip().splitlines()
+    first, second = json.loads(out[0])
+    assert first[1] == 1  # the stale rule of this infra
+    assert second == [0, 0, False]  # a second apply changes nothing
+    back = {r for r in (from_json(i) for i in json.loads(out[1])) if r is not None}
+    wanted = set(rules(resolved(tmp_path)))
+    assert wanted <= back
+    assert back - wanted == {Rule(DENY, (("iif", "net-zzz"),), "prohibit")}
+    assert parse((tmp_path / "etc/iprules.d/t.rules").read_text(encoding="utf-8")) == sorted(
+        wanted, key=lambda r: (r.pref != END, r.pref, r.selector, r.action)
+    )

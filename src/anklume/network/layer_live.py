@@ -12,6 +12,7 @@ a boot sequence without systemd).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -117,8 +118,26 @@ def _write(path: Path, content: str) -> bool:
     return True
 
 
+def _names_this_infra(rule: Rule, resolved: Resolved, fenced: Iterable[tuple[str, str | None]]) -> bool:
+    """Whether a rule names a bridge or subnet of this infra (no other infra's rule can: both are unique)."""
+    bridges = {d.network_name for d in resolved.domains.values()} | {b for b, _ in fenced}
+    subnets = [d.subnet for d in resolved.domains.values()] + [n for _, n in fenced if n]
+    nets = [ipaddress.ip_network(n, strict=False) for n in subnets]
+    sel = dict(rule.selector)
+    if sel.get("iif") in bridges:
+        return True
+    found = [ipaddress.ip_network(sel[k], strict=False) for k in ("from", "to") if k in sel]
+    return any(a.overlaps(n) for a in found for n in nets)
+
+
 def apply(resolved: Resolved, table: str, fenced: Iterable[tuple[str, str | None]] = ()) -> Layered:
-    """Converge the live rules of this infra and write its boot file (root)."""
+    """Converge the live rules of this infra and write its boot file (root).
+
+    Rules this infra no longer wants are removed: those of its previous boot
+    file, and any anklume rule naming one of its bridges or subnets (left by
+    a lost boot file or an earlier ``$ANKLUME_ETC``).
+    """
+    fenced = list(fenced)
     wanted = rules(resolved, fenced)
     path = rules_file(table)
     before = parse(path.read_text(encoding="utf-8")) if path.exists() else []
@@ -126,7 +145,8 @@ def apply(resolved: Resolved, table: str, fenced: Iterable[tuple[str, str | None
     added = _add_missing(wanted, current)
     keep = set(wanted)
     removed = 0
-    for rule in before:
+    mine = set(before) | {r for r in current if _names_this_infra(r, resolved, fenced)}
+    for rule in sorted(mine):
         if rule not in keep and rule in current and rule.pref != END:
             _ip("rule", "del", *rule.args())
             removed += 1
