@@ -72,7 +72,7 @@ def _register() -> None:
     app.command("schema")(schema.schema)
     app.command("doctor")(doctor.doctor)
     app.add_typer(domain.app, name="domain")
-    for name in ("image", "network", "console", "telemetry", "dev"):
+    for name in ("image", "network", "console", "telemetry", "dev", "instance", "snapshot"):
         try:
             module = __import__(f"anklume.cli.{name}", fromlist=["app"])
         except ModuleNotFoundError as exc:

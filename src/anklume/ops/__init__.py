@@ -1,0 +1,1 @@
+"""Day-2 operations on an applied infra: instances, snapshots, disposables, teardown."""
