@@ -90,7 +90,7 @@ def sync(directory: Path, /, *, write: bool = True, clean: bool = False, yolo: b
     orphans = find_orphans(directory, expected_files(resolved, files))
     result = SyncResult(plan, orphans, resolved)
     if write:
-        changed = changed_sources(doc)  # an edit made while sync ran: write nothing, never lose it
+        changed = changed_sources(doc.root, doc.sources)  # an edit made while sync ran: write nothing, never lose it
         if changed:
             raise SourceChangedError(changed)
         result.written = writer.apply(plan)

@@ -45,7 +45,11 @@ def _represent_str(dumper: Any, data: str) -> Any:
     return dumper.represent_str(data)
 
 
-_Dumper.add_representer(str, _represent_str)
+class _UnsafeDumper(_Dumper):
+    """:class:`_Dumper` that tags template-like strings ``!unsafe`` (slower: used only when needed)."""
+
+
+_UnsafeDumper.add_representer(str, _represent_str)
 
 
 def to_yaml(data: dict[str, Any]) -> str:
@@ -57,7 +61,11 @@ def to_yaml(data: dict[str, Any]) -> str:
     - 1
     - 2
     """
-    return yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True, width=1000)
+    options: dict[str, Any] = {"default_flow_style": False, "sort_keys": False, "allow_unicode": True, "width": 1000}
+    text: str = yaml.dump(data, Dumper=_Dumper, **options)
+    if any(marker in text for marker in _JINJA):  # rare: dump again, tagging the strings Ansible would template
+        text = yaml.dump(data, Dumper=_UnsafeDumper, **options)
+    return text
 
 
 def _present(pairs: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -151,7 +150,7 @@ def write_atomic(root: Path, rel: Path, data: bytes, mode: int, owner: tuple[int
     parts = _parts(rel)
     dir_fd = open_dir(root, parts[:-1], create=True)
     try:
-        tmp = f".{parts[-1]}.{secrets.token_hex(4)}.tmp"
+        tmp = f".{parts[-1]}.{os.urandom(4).hex()}.tmp"
         fd = os.open(tmp, _CREATE_FLAGS, 0o600, dir_fd=dir_fd)
         try:
             with os.fdopen(fd, "wb") as stream:

@@ -61,7 +61,7 @@ def _expanded_size(root: yaml.Node) -> int:
             open_.add(key)
             items = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
             for child in items:
-                total += size(child, depth + 1)
+                total += 1 if isinstance(child, yaml.ScalarNode) else size(child, depth + 1)
                 if total > MAX_NODES:
                     raise _TooBig(line, f"expands to more than {MAX_NODES} values (too many aliases or merge keys?)")
             open_.discard(key)
