@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from anklume.cli import _present
-from anklume.cli.context import options
+from anklume.cli.context import YoloOpt, options
 
 
 def sync(
@@ -23,9 +23,7 @@ def sync(
         bool,
         typer.Option("--clean-orphans", help="Delete generated files nothing declares (never protected ones)."),
     ] = False,
-    yolo: Annotated[
-        bool, typer.Option("--yolo", help="Allow privileged containers without a VM above (unsafe).")
-    ] = False,
+    yolo: YoloOpt = False,
 ) -> None:
     """Generate inventory/, group_vars/ and host_vars/ from infra.yml (or infra/).
 
