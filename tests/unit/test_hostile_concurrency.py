@@ -16,7 +16,7 @@ from anklume.apply import freshness, lock, runner, service
 from anklume.apply.lock import ENV_INFRA_LOCK, infra_lock
 from anklume.cli.main import main
 from anklume.engine import pipeline
-from anklume.errors import InfraLockedError
+from anklume.errors import InfraLockedError, LockedError
 from tests.unit.conftest import MINIMAL, WriteInfra
 
 HOLD = """
@@ -68,7 +68,9 @@ def test_network_deploy_refuses_while_another_command_holds_the_infra(
     assert "is working on" in capsys.readouterr().err
 
 
-def test_apply_takes_both_locks_before_the_freshness_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_apply_takes_the_apply_then_the_infra_lock_before_the_freshness_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     events: list[str] = []
 
     def recording(name: str) -> Any:
@@ -92,11 +94,11 @@ def test_apply_takes_both_locks_before_the_freshness_check(tmp_path: Path, monke
     with pytest.raises(freshness.StaleFilesError):
         service.apply_infra(tmp_path, runner.PlaybookRequest())
     assert events == [
-        "take infra lock",
         "take apply lock",
+        "take infra lock",
         "freshness check",
-        "release apply lock",
         "release infra lock",
+        "release apply lock",
     ]
 
 
@@ -175,3 +177,18 @@ def test_a_domain_file_added_while_sync_runs_is_noticed(
     monkeypatch.undo()
     assert main(["-C", str(tmp_path), "sync"]) == 0
     assert (tmp_path / "group_vars" / "b.yml").is_file()
+
+
+def test_a_second_apply_is_still_told_an_apply_is_running(
+    write_infra: WriteInfra, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = write_infra(MINIMAL)
+    lock_file = tmp_path_factory.mktemp("run") / "apply.lock"
+    monkeypatch.setenv("ANKLUME_LOCK_FILE", str(lock_file))
+    monkeypatch.setattr(freshness, "ensure_fresh", lambda d: pytest.fail("checked freshness without the locks"))
+    with (
+        lock.apply_lock(lock_file, ["anklume", "domain", "apply"]),
+        infra_lock(root),
+        pytest.raises(LockedError, match="another anklume apply is running"),
+    ):
+        service.apply_infra(root, runner.PlaybookRequest())

@@ -57,16 +57,17 @@ def _run(
 def apply_infra(infra_dir: Path, req: runner.PlaybookRequest) -> tuple[RunOutcome, list[PlanAction]]:
     """Run ``site.yml`` against the infra directory, holding the infra and apply locks.
 
-    Both are taken before the generated files are checked to be fresh; the
-    ``anklume network deploy`` that Ansible runs inherits the infra lock
-    (:func:`anklume.apply.lock.infra_lock`).
+    Both are taken (the apply lock first) before the generated files are
+    checked to be fresh; the ``anklume network deploy`` that Ansible runs
+    shares the infra lock (:func:`anklume.apply.lock.infra_lock`).
 
     Also returns the plan the run acted on, so that what it left alone on
     purpose (``needs-recreate``, orphans) can be reported.
     """
     lock_path = lock.default_lock_path(infra_dir)
-    # the locks come first: no sync may change the files between the freshness check and the run
-    with lock.infra_lock(infra_dir), lock.apply_lock(lock_path, sys.argv) as fd:
+    # both locks before the freshness check: no sync may change the files between the check and the run;
+    # the host-wide apply lock first, so that a second apply is told an apply is running
+    with lock.apply_lock(lock_path, sys.argv) as fd, lock.infra_lock(infra_dir):
         generated = freshness.ensure_fresh(infra_dir)
         req = replace(req, disabled=generated.disabled, plan_file=Path("plan.json"), plan_only=False)
         return _run(infra_dir, generated.inventory, req, quiet=False, keep_fd=fd)
