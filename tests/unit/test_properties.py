@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from anklume.engine.managed import extract
@@ -188,8 +188,24 @@ def _replace(data: Any, path: tuple[Any, ...], text: str) -> Any:
     return [_replace(v, rest, text) if i == head else v for i, v in enumerate(data)]
 
 
+#: A small valid infra and where its machine description sits, for explicit examples.
+_SMALL: dict[str, Any] = {
+    "project_name": "p",
+    "global": {"addressing": {"zone_base": 100}},
+    "domains": {"a": {"trust_level": "admin", "nat": True, "machines": {"a-b": {"description": "x"}}}},
+}
+_DESCRIPTION = _string_paths(_SMALL).index(("domains", "a", "machines", "a-b", "description"))
+_PROJECT = _string_paths(_SMALL).index(("project_name",))
+_DOMAIN = _string_paths(_SMALL).index(("domains", ("key", "a")))
+
+
 @settings(SETTINGS, max_examples=150)
 @given(infras(), st.integers(0, 10_000), HOSTILE, st.sampled_from(["base", "with-policy"]))
+@example(_SMALL, _DESCRIPTION, "x # === END MANAGED ===", "base")
+@example(_SMALL, _DESCRIPTION, "a\n# === MANAGED BY infra.yml ===\n", "base")
+@example(_SMALL, _DESCRIPTION, "{{ lookup('pipe', 'id') }}", "with-policy")
+@example(_SMALL, _PROJECT, "a\nflush ruleset", "base")
+@example(_SMALL, _DOMAIN, "all", "base")
 def test_any_string_in_any_field_ends_in_an_anklume_error_or_a_safe_sync(
     data: dict[str, Any], which: int, text: str, extra: str
 ) -> None:
