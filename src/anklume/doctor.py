@@ -182,6 +182,13 @@ def check_infra(directory: Path) -> list[Check]:
     return [*out, *check_images(result.resolved.images()), *check_isolation(result.resolved)]
 
 
+def check_disposables() -> Check:
+    """Disposables left by a killed ``anklume disp`` (see docs/disposables.md)."""
+    from anklume.ops.disp import doctor_check  # noqa: PLC0415 -- reads Incus
+
+    return doctor_check()
+
+
 def run_checks(directory: Path, *, with_infra: bool) -> list[Check]:
     """Every check, in order."""
     steps: list[Callable[[], Check | list[Check]]] = [
@@ -190,6 +197,7 @@ def run_checks(directory: Path, *, with_infra: bool) -> list[Check]:
         check_incus,
         check_inotify,
         check_firewall,
+        check_disposables,
     ]
     if with_infra:
         steps.append(lambda: check_infra(directory))
