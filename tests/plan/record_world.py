@@ -4,9 +4,11 @@
 
 Copies ``tests/fixtures/infra-min`` to a temporary directory, applies it
 with ``site.yml`` (the framework's own playbook, without provisioning unless
-``--provision``; the host firewall table is deployed under a test name),
-reads the live state the way the roles read it (one ``incus … --format
-json`` per kind), keeps the fixture's resources and the keys the planners
+``--provision``, without pre-apply snapshots, and without deploying a host
+firewall table: the fixture is generated files only, it has no
+``infra.yml`` to render a table from; its bridges have NAT off), reads
+the live state the way the roles read it (one ``incus … --format json``
+per kind), keeps the fixture's resources and the keys the planners
 read, and writes ``tests/plan/worlds/incus-<major>.<minor>.yaml`` (or
 ``FILE``). Then it deletes exactly what it created. Run it as root on a host
 where ``scripts/incus-setup.sh`` ran and the image ``anklume/debian-12``
@@ -17,9 +19,9 @@ exists; nothing else on the daemon may use the fixture's names
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -35,7 +37,10 @@ from tests.plan.convert import dump
 from tests.plan.world import WORLDS
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "infra-min"
-TABLE = "anklume_plan_world"
+HOST_DIRS = Path("/tmp/anklume-t-data")
+"""Where the fixture's ``persistent_data`` directory is created (see host_vars/t-db.yml)."""
+NO_FIREWALL = {"incus_nftables_python": "/bin/true"}
+"""Extra variables that turn the host table deployment into a no-op for the recording."""
 KEPT = {
     "projects": ("config", "description", "name", "used_by"),
     "networks": ("config", "description", "managed", "name", "project", "status", "type", "used_by"),
@@ -113,7 +118,7 @@ def apply_fixture(infra: Path, etc: Path, *, provision: bool) -> None:
     fw = find_framework()
     playbook_bin = find_ansible_playbook()
     inventory = tuple(sorted((infra / "inventory").glob("*.yml")))
-    base = {**os.environ, "ANKLUME_NFT_TABLE": TABLE, "ANKLUME_ETC": str(etc)}
+    base = {**os.environ, "ANKLUME_ETC": str(etc), "ANKLUME_PRE_APPLY_SNAPSHOT": "0"}
     with (
         workspace.staged_inventory(infra, inventory, fw.playbook) as stage,
         tempfile.TemporaryDirectory(prefix="anklume-world-") as tmp,
@@ -122,6 +127,7 @@ def apply_fixture(infra: Path, etc: Path, *, provision: bool) -> None:
         argv = runner.playbook_argv(
             playbook_bin, fw, stage / workspace.INVENTORY, req, playbook=stage / workspace.PLAYBOOK
         )
+        argv[-1:-1] = ["--extra-vars", json.dumps(NO_FIREWALL)]
         env = runner.playbook_env(base, fw, infra, playbook_bin, Path(tmp) / "summary.json")
         rc = runner.run_playbook(argv, env, infra)
     if rc != 0:
@@ -130,7 +136,7 @@ def apply_fixture(infra: Path, etc: Path, *, provision: bool) -> None:
 
 
 def cleanup(declared: Mapping[str, Any]) -> None:
-    """Delete the fixture's instances, profiles, projects, bridges and the test table."""
+    """Delete the fixture's instances, profiles, projects and bridges."""
     for dom in declared["domains"]:
         project = str(dom["incus_project"])
         if project not in {str(p.get("name")) for p in query(["project", "list"])}:
@@ -145,7 +151,6 @@ def cleanup(declared: Mapping[str, Any]) -> None:
         run(["project", "delete", project], check=False)
     for dom in declared["domains"]:
         run(["network", "delete", str(dom["incus_network"]["name"])], check=False)
-    subprocess.run(["nft", "delete", "table", "inet", TABLE], capture_output=True, check=False)
 
 
 def incus_version() -> str:
@@ -166,12 +171,15 @@ def main(argv: list[str]) -> int:
         shutil.copytree(FIXTURE, infra)
         (Path(tmp) / "etc").mkdir()
         declared = declared_state(infra)
+        made_host_dirs = not HOST_DIRS.exists()
         cleanup(declared)
         try:
             apply_fixture(infra, Path(tmp) / "etc", provision=args.provision)
             world = {"declared": declared, "live": live_state(declared)}
         finally:
             cleanup(declared)
+            if made_host_dirs:
+                shutil.rmtree(HOST_DIRS, ignore_errors=True)
     version = incus_version()
     target = args.output or WORLDS / f"incus-{version}.yaml"
     target.write_text(HEADER.format(version=version) + dump({**world, "incus": version}), encoding="utf-8")
