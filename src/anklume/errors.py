@@ -38,7 +38,19 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else str(self.file)
         text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        text = printable(text)  # names and values come from untrusted files: no terminal escapes
         return f"{text}\n    hint: {self.hint}" if self.hint else text
+
+
+def printable(text: str) -> str:
+    r"""``text`` with control and other unprintable characters escaped.
+
+    >>> printable("domains.\x1b[2Jx: bad")
+    'domains.\\x1b[2Jx: bad'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class InfraError(AnklumeError):

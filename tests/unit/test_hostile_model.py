@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from anklume.cli.main import main
-from anklume.engine.managed import extract
+from anklume.engine.managed import extract, merge, render_block
 from anklume.engine.yamlsrc import load_bounded
 from tests.unit.conftest import WriteInfra
 
@@ -133,3 +133,27 @@ def test_reserved_names_are_refused(
     assert rc == 2
     assert key in err
     assert not (root / "group_vars").exists()
+
+
+def test_names_from_the_files_never_reach_the_terminal_raw(
+    write_infra: WriteInfra, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_infra(BASE.replace("pro-a: {}", 'pro-a: {}\n      "\\e]0;owned\\a\\e[2J": {}'))
+    rc, err = _sync(root, capsys)
+    assert rc == 2
+    assert "\x1b" not in err
+    assert "\x07" not in err
+    assert "invalid name '\\x1b]0;owned\\x07\\x1b[2J'" in err
+
+
+def test_orphan_file_names_are_shown_escaped(write_infra: WriteInfra, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_infra(BASE)
+    assert main(["-C", str(root), "sync"]) == 0
+    (root / "host_vars" / "\x1b[2Jgone.yml").write_text(merge(None, render_block("instance_ephemeral: false\n")))
+    capsys.readouterr()
+    assert main(["-C", str(root), "sync", "--check"]) == 3
+    assert main(["-C", str(root), "sync"]) == 0
+    captured = capsys.readouterr()
+    assert "\x1b" not in captured.out + captured.err
+    assert "host_vars/\\x1b[2Jgone.yml (orphan)" in captured.out
+    assert "orphan host_vars/\\x1b[2Jgone.yml is protected" in captured.err

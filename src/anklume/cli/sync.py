@@ -8,6 +8,7 @@ import typer
 
 from anklume.cli import _present
 from anklume.cli.context import YoloOpt, options
+from anklume.errors import printable
 
 
 def sync(
@@ -50,7 +51,7 @@ def sync(
         _present.warn(text)
     if check:
         drift = [str(p) for p in stale(result.plan)]
-        drift += [f"{o.path} (orphan)" for o in result.orphans]
+        drift += [f"{printable(str(o.path))} (orphan)" for o in result.orphans]
         if drift:
             _present.out(f"{len(drift)} generated file(s) out of date; run 'anklume sync':")
             for line in drift:
@@ -72,8 +73,8 @@ def sync(
 
 def _report_orphans(orphans: list, deleted: list[str]) -> None:  # type: ignore[type-arg]  # Orphan list
     for orphan in orphans:
-        shown = str(orphan.path)
-        if shown in deleted or str(orphan.root / orphan.path) in deleted:
+        shown = printable(str(orphan.path))  # a file name in a cloned infra may hold terminal escapes
+        if str(orphan.path) in deleted or str(orphan.root / orphan.path) in deleted:
             _present.out(f"deleted orphan {shown}")
         elif orphan.protected:
             _present.warn(f"orphan {shown} is protected ({orphan.reason}); delete it by hand if intended")
