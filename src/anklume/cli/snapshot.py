@@ -221,12 +221,14 @@ def rollback(ctx: typer.Context, domain: DomainOpt = None, yes: YesOpt = False) 
     from anklume.ops import preapply, snapshots, targets  # noqa: PLC0415
 
     directory = options(ctx).directory
+    resolved = targets.load(directory)
     if domain is not None:
-        targets.check_domain(targets.load(directory), domain)
+        targets.check_domain(resolved, domain)
     record = preapply.latest(directory, domain)
     if record is None:
         msg = "no pre-apply snapshot recorded" + (f" for domain '{domain}'" if domain else "")
         raise UsageError(msg)
+    preapply.check_record(record, targets.all_targets(resolved).values())
     listed = ", ".join(f"{t.project}/{t.instance}" for t in record.instances)
     _present.out(f"rollback undoes {record.describe()}: {listed} → {record.snapshot}")
     if not yes and not typer.confirm("Restore these instances?", default=False):

@@ -16,12 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from anklume.errors import UsageError
 from anklume.ops import snapshots
 from anklume.ops.targets import Target
 
@@ -103,8 +104,15 @@ def snapshot_before_apply(
     return read_record(path)
 
 
+MAX_RECORD = 1 << 20
+"""Records are small; a larger file is not one anklume wrote (skipped)."""
+
+
 def read_record(path: Path) -> Record:
     """Load one record (written by :func:`snapshot_before_apply`)."""
+    if path.stat().st_size > MAX_RECORD:
+        msg = f"{path}: not a pre-apply record (too large)"
+        raise ValueError(msg)
     data = json.loads(path.read_text(encoding="utf-8"))
     items = list(data.get("instances", []))
     insts = tuple(
@@ -120,7 +128,7 @@ def latest(infra_dir: Path, domain: str | None = None) -> Record | None:
     for path in sorted(records_dir(infra_dir).glob("*.json"), reverse=True):
         try:
             record = read_record(path)
-        except (ValueError, KeyError, OSError):
+        except (ValueError, KeyError, TypeError, AttributeError, OSError):
             continue
         if domain is None:
             return record
@@ -153,3 +161,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def check_record(record: Record, declared: Iterable[Target]) -> None:
+    """Refuse a record naming anything but this infra's declared instances and ``ak-pre-`` snapshots.
+
+    The infra directory may come from elsewhere: its records are input, not trusted state.
+    """
+    known = {(t.project, t.instance) for t in declared}
+    for target, snap in record.pairs():
+        if (target.project, target.instance) not in known or snapshots.kind(snap) != "pre-apply":
+            msg = (
+                f"{record.path}: {target.project}/{target.instance} snapshot {snap!r} is not a pre-apply snapshot "
+                "of an instance this infra declares; refusing to roll back"
+            )
+            raise UsageError(msg)
