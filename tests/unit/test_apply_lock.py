@@ -99,3 +99,12 @@ def test_a_linked_lock_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="a link is refused"), apply_lock(infra / ".anklume" / "apply.lock"):
         pass
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_dangling_linked_lock_directory_is_refused_cleanly(tmp_path: Path) -> None:
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    (infra / ".anklume").symlink_to(tmp_path / "nowhere", target_is_directory=True)
+    with pytest.raises(UsageError, match="a link is refused"), apply_lock(infra / ".anklume" / "apply.lock"):
+        pass
+    assert not (tmp_path / "nowhere").exists()

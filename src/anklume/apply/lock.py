@@ -74,7 +74,8 @@ def apply_lock(path: Path, argv: list[str] | None = None) -> Iterator[int]:
     Yields the open descriptor: pass it to child processes (``pass_fds``) so the
     lock lives exactly as long as the whole run.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # what is in the way (a dangling link, ...) is refused just below
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd = _open_lock_file(path)
     try:
         try:
