@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,6 +152,18 @@ def base_infra(data_dir: Path) -> str:
     return BASE_INFRA.format(image=IMAGE, data=data_dir)
 
 
+HOST_DIRS = Path("/srv/anklume-e2e")
+
+
+def host_tmp(prefix: str) -> Path:
+    """Return a fresh directory for the host paths an infra mounts (disks, shares, persistent data).
+
+    Not under /tmp: a disk source there (like any host system path) needs --yolo.
+    """
+    HOST_DIRS.mkdir(mode=0o700, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=HOST_DIRS))
+
+
 def _existing(argv: list[str]) -> list[dict[str, Any]]:
     try:
         data = incus_query(argv)
@@ -188,9 +201,8 @@ def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EInfra]:
     if any(p.get("name") in DOMAINS for p in _existing(["project", "list"])):
         cleanup()  # leftovers of an interrupted earlier session of these same tests
     root = tmp_path_factory.mktemp("e2e-infra")
-    infra = E2EInfra(root / "infra", root / "data", root / "apply.lock")
+    infra = E2EInfra(root / "infra", host_tmp("ak-data-"), root / "apply.lock")
     infra.directory.mkdir()
-    infra.data_dir.mkdir()
     (infra.data_dir / "hello.txt").write_text("hello\n", encoding="utf-8")
     try:
         infra.write(base_infra(infra.data_dir))
@@ -198,3 +210,4 @@ def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EInfra]:
         yield infra
     finally:
         cleanup()
+        shutil.rmtree(infra.data_dir, ignore_errors=True)

@@ -11,6 +11,7 @@ Host directories, backups and the nft table live in the test's tmp dirs.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tarfile
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ import pytest
 
 from anklume.incus.run import query as incus_query
 from anklume.incus.run import run as incus_run
-from tests.e2e.conftest import IMAGE, E2EInfra, Run, cleanup
+from tests.e2e.conftest import IMAGE, E2EInfra, Run, cleanup, host_tmp
 
 pytestmark = [pytest.mark.incus, pytest.mark.slow]
 
@@ -132,11 +133,11 @@ def _remove_leftovers() -> None:
 
 
 @pytest.fixture(scope="module")
-def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
+def scene() -> Iterator[Scene]:
     """The first version applied once: every domain, machine, volume and the custom role."""
     if any(p.get("name") in DOMAINS for p in incus_query(["project", "list"])):
         _remove_leftovers()  # an interrupted earlier run of this module
-    root = tmp_path_factory.mktemp("e2e-features")
+    root = host_tmp("e2e-features-")  # holds persistent data and shares: not under /tmp
     infra = FeatInfra(root / "infra", root / "data", root / "apply.lock")
     role = infra.directory / "roles_custom" / "ak_marker" / "tasks"
     role.mkdir(parents=True)
@@ -154,6 +155,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
         yield found
     finally:
         _remove_leftovers()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_domain_without_machines_gets_its_project_and_bridge(scene: Scene) -> None:
