@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,8 @@ import pytest
 from anklume.errors import IncusError
 from anklume.incus.run import query as incus_query
 from anklume.incus.run import run as incus_run
+from anklume.network import layer_live
+from anklume.network.layer import END, Rule
 from anklume.network.nftsafe import table_for
 from anklume.network.verify.scripts import PROBER
 
@@ -36,6 +39,9 @@ DOMAINS = ("nca", "ncb", "ncz")
 PROJECT, PROJECT2 = "anklume-e2e-nc", "anklume-e2e-nc2"
 TABLE, TABLE2 = table_for(PROJECT), table_for(PROJECT2)
 NCA_1, NCB_1, NCZ_1 = "10.210.0.1", "10.211.0.1", "10.215.0.1"
+SUBNETS = ("10.210.0.0/24", "10.211.0.0/24", "10.215.0.0/24")
+BLOCKED = ("timeout", "error")
+"""A probe the first layer (nftables: drop) leaves unanswered, or the second (ip rule: prohibit) refuses."""
 
 POLICY = "  - description: nca to ncb web\n    from: nca\n    to: ncb\n    ports: [8080]\n"
 NCB = "  ncb:\n    trust_level: trusted\n    nat: false\n    ephemeral: true\n    machines:\n      ncb-1: {}\n"
@@ -138,6 +144,28 @@ def listen(project: str, instance: str, port: int, seconds: int = 30) -> subproc
     pytest.fail(f"no listener on {instance}:{port}")
 
 
+def _ours(rule: Rule) -> bool:
+    values = {value for _, value in rule.selector}
+    return bool(values & {*SUBNETS, *(f"net-{d}" for d in DOMAINS), NCA_1, NCB_1, NCZ_1})
+
+
+def _ip_rules(verb: str, found: list[Rule]) -> None:
+    for rule in found:
+        subprocess.run([layer_live.binary(), "-4", "rule", verb, *rule.args()], capture_output=True, check=False)
+
+
+@contextmanager
+def first_layer_only() -> Iterator[None]:
+    """Lift the second layer's ip rules of these tests' subnets and bridges, so probes see the nftables
+    tables alone (a drop: ``timeout``); put the rules back afterwards."""
+    mine = sorted((r for r in layer_live.live() if _ours(r)), key=lambda r: (r.pref != END, r.pref))
+    _ip_rules("del", mine)
+    try:
+        yield
+    finally:
+        _ip_rules("add", mine)
+
+
 def _names(argv: list[str]) -> set[str]:
     try:
         return {str(i.get("name")) for i in incus_query(argv) or []}
@@ -165,6 +193,7 @@ def cleanup() -> None:
         incus_run(["delete", "--force", OUTSIDE], project="default", check=False)
     for table in (TABLE, TABLE2):
         subprocess.run([NFT, "delete", "table", "inet", table], capture_output=True, check=False)
+    _ip_rules("del", [r for r in layer_live.live() if _ours(r)])  # the second layer's rules of these infras
 
 
 def _outside() -> None:

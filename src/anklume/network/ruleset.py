@@ -20,8 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from anklume.engine.resolved import Resolved
+from anklume.network.flowrules import forward_rule, input_rule, output_rule, reply_rule, service
 from anklume.network.nftsafe import comment, table_name, text
-from anklume.network.policy import DHCP_PORT, DNS_PORT, Endpoint, Flow, flows, ifname
+from anklume.network.policy import DHCP_PORT, DNS_PORT, Flow, flows, ifname
 
 __all__ = [
     "DEFAULT_TABLE",
@@ -44,7 +45,6 @@ OWNER = "anklume infra "
 """The table's comment names the infra (``project_name``) whose rules it holds."""
 PRIORITY = "filter - 5"
 """Both base chains run just before the ``filter`` priority (Incus's and iptables-nft's chains)."""
-PROTOCOLS = ("tcp", "udp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,77 +70,6 @@ class _Bridge:
     bridge: str
     gateway: str | None  # None: a removed domain (no DNS, no ICMP to its gateway)
     nat: bool
-
-
-def service(flow: Flow, *, reply: bool = False) -> str:
-    """Return the protocol/port match of a flow ('' for every port and protocol).
-
-    >>> from anklume.network.policy import Endpoint
-    >>> e = Endpoint("host", "host")
-    >>> service(Flow(e, e, (22,), "tcp", ""))
-    'tcp dport 22'
-    >>> service(Flow(e, e, (53, 5353), "udp", ""), reply=True)
-    'udp sport { 53, 5353 }'
-    >>> service(Flow(e, e, None, "tcp", ""))
-    ''
-    """
-    if flow.ports is None:
-        return ""
-    if flow.protocol not in PROTOCOLS:
-        msg = f"invalid protocol {flow.protocol!r}"
-        raise ValueError(msg)
-    way = "sport" if reply else "dport"
-    ports = [str(int(p)) for p in flow.ports]
-    if len(ports) == 1:
-        return f"{flow.protocol} {way} {ports[0]}"
-    return f"{flow.protocol} {way} {{ {', '.join(ports)} }}"
-
-
-def _cidr(value: str) -> str:
-    return str(ipaddress.ip_network(value, strict=False)) if "/" in value else str(ipaddress.ip_address(value))
-
-
-def _side(end: Endpoint, way: str) -> list[str]:
-    dev = "iifname" if way == "saddr" else "oifname"
-    return [f'{dev} "{ifname(end.bridge)}"', f"ip {way} {_cidr(end.cidr)}"]
-
-
-def _join(*parts: str) -> str:
-    return " ".join(p for p in parts if p)
-
-
-def forward_rule(flow: Flow) -> str | None:
-    """Return the forward rule of a domain-to-domain flow (None when the forward chain has no part in it).
-
-    It matches every packet of the flow's direction, new or established.
-    """
-    if flow.source.kind == "host" or flow.target.kind == "host":
-        return None
-    if flow.source.domain == flow.target.domain:
-        return None  # inside one domain: already accepted
-    return _join(*_side(flow.source, "saddr"), *_side(flow.target, "daddr"), service(flow), "accept")
-
-
-def reply_rule(flow: Flow) -> str | None:
-    """Return the rule accepting the replies of a domain-to-domain flow (tracked connections only)."""
-    if forward_rule(flow) is None:
-        return None
-    back = _join(*_side(flow.target, "saddr"), *_side(flow.source, "daddr"), service(flow, reply=True))
-    return f"ct direction reply {back} accept"
-
-
-def input_rule(flow: Flow) -> str | None:
-    """Return the input rule of a domain-to-host flow (None for other flows)."""
-    if flow.target.kind != "host" or flow.source.kind == "host":
-        return None
-    return _join(*_side(flow.source, "saddr"), service(flow), "accept")
-
-
-def output_rule(flow: Flow) -> str | None:
-    """Return the output rule of a host-to-domain flow (only used with ``host_access: policies``)."""
-    if flow.source.kind != "host" or flow.target.kind == "host":
-        return None
-    return _join(*_side(flow.target, "daddr"), service(flow), "accept")
 
 
 def _bridges(resolved: Resolved, fenced: Sequence[Fenced]) -> list[_Bridge]:
