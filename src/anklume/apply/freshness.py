@@ -4,6 +4,11 @@ The sync engine computes, without writing, what ``anklume sync`` would
 write. When a file would change, the apply stops and asks for a sync. The
 same computation says which inventory files are declared, so orphaned ones
 (a domain removed from infra.yml, its file kept) are never applied.
+
+Nothing is recorded between runs: freshness is recomputed from the sources
+as they are now, so an edit saved after (or during) a sync is always seen
+by the next check. The apply runs this check holding the apply and infra
+locks, so no sync can change the files between the check and the run.
 """
 
 from __future__ import annotations
