@@ -126,3 +126,19 @@ def test_a_generated_directory_that_is_a_file_is_a_clear_error(
     err = capsys.readouterr().err
     assert "host_vars: is not a directory" in err
     assert "Traceback" not in err
+
+
+def test_a_hard_link_at_a_generated_path_is_refused_and_not_printed(
+    write_infra: WriteInfra, outside: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_infra(MINIMAL)
+    (root / "host_vars").mkdir()
+    try:
+        os.link(outside, root / "host_vars" / "pro-a.yml")
+    except OSError as exc:  # another filesystem: a hard link cannot be made there
+        pytest.skip(f"cannot hard-link across {outside.parent} and {root}: {exc.strerror}")
+    assert _sync(root, "--dry-run") == 2
+    captured = capsys.readouterr()
+    assert "host_vars/pro-a.yml: has other hard links" in captured.err
+    assert "SECRET" not in captured.out + captured.err
+    assert outside.read_bytes() == SECRET

@@ -82,8 +82,13 @@ def _parts(rel: Path) -> tuple[str, ...]:
     return parts
 
 
-def read_bytes(root: Path, rel: Path, limit: int = MAX_FILE_BYTES) -> bytes | None:
-    """The content of the regular file ``root/rel``; None when it does not exist."""
+def read_bytes(root: Path, rel: Path, limit: int = MAX_FILE_BYTES, *, single_link: bool = False) -> bytes | None:
+    """The content of the regular file ``root/rel``; None when it does not exist.
+
+    ``single_link`` refuses a file with other hard links: its content may be
+    that of a file outside the infra directory (generated files are printed
+    by ``sync --dry-run``).
+    """
     parts = _parts(rel)
     try:
         dir_fd = open_dir(root, parts[:-1])
@@ -103,6 +108,8 @@ def read_bytes(root: Path, rel: Path, limit: int = MAX_FILE_BYTES) -> bytes | No
             raise UnsafeFileError(rel, "is a directory, expected a file")
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeFileError(rel, "is not a regular file (a FIFO, socket or device); anklume reads only files")
+        if single_link and info.st_nlink > 1:
+            raise UnsafeFileError(rel, "has other hard links; anklume reads and rewrites only files of its own")
         too_big = f"is larger than {limit // (1024 * 1024)} MiB; anklume refuses to read it"
         if info.st_size > limit:
             raise UnsafeFileError(rel, too_big)

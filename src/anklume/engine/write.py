@@ -70,9 +70,10 @@ class WritePlan:
 def read_text(root: Path, rel: Path) -> str | None:
     """The text of ``root/rel`` byte for byte (no newline translation); None if absent.
 
-    Links, FIFOs, devices and oversized files are refused (:mod:`anklume.engine.safeio`).
+    Links (symbolic or hard), FIFOs, devices and oversized files are refused
+    (:mod:`anklume.engine.safeio`).
     """
-    data = safeio.read_bytes(root, rel)
+    data = safeio.read_bytes(root, rel, single_link=True)
     return None if data is None else data.decode(_ENCODING, _ERRORS)
 
 
