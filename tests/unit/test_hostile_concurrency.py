@@ -192,3 +192,40 @@ def test_a_second_apply_is_still_told_an_apply_is_running(
         pytest.raises(LockedError, match="another anklume apply is running"),
     ):
         service.apply_infra(root, runner.PlaybookRequest())
+
+
+PLAY = """
+- name: Probe
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Probe | Take the infra lock as network deploy does
+      ansible.builtin.command:
+        argv: ["{python}", "{script}", "{root}"]
+      environment:
+        ANKLUME_PROBE: "1"
+      changed_when: false
+"""
+
+
+def test_a_command_run_by_ansible_under_the_lock_shares_it(
+    write_infra: WriteInfra, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    playbook_bin = Path(sys.executable).parent / "ansible-playbook"
+    if not playbook_bin.is_file():
+        pytest.skip(f"ansible-playbook is not installed next to {sys.executable}")
+    root = write_infra(MINIMAL)
+    work = tmp_path_factory.mktemp("play")
+    (work / "probe.py").write_text(TRY)
+    (work / "probe.yml").write_text(PLAY.format(python=sys.executable, script=work / "probe.py", root=root))
+    argv = [str(playbook_bin), "-i", "localhost,", "-e", f"ansible_python_interpreter={sys.executable}"]
+    argv.append(str(work / "probe.yml"))
+    with infra_lock(root):  # as domain apply holds it while its playbook runs 'anklume network deploy'
+        shared = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, env=dict(os.environ))
+        env = {k: v for k, v in os.environ.items() if k != ENV_INFRA_LOCK}
+        alone = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, env=env)
+    assert shared.returncode == 0, shared.stdout + shared.stderr
+    assert "ok=1" in shared.stdout
+    assert alone.returncode != 0
+    assert "InfraLockedError" in alone.stdout + alone.stderr
