@@ -9,7 +9,7 @@ PY := $(BIN)/python
 ANKLUME := $(BIN)/anklume
 export ANKLUME_SKIP_HOST_SUBNET_CHECK ?=
 
-.PHONY: help venv demo test lint unit e2e molecule incus image sync-check bench clean
+.PHONY: help venv demo demo-destroy test lint unit e2e molecule incus image sync-check bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -21,6 +21,9 @@ $(VENV)/.anklume-installed: pyproject.toml
 
 demo: venv  ## Set up this machine and apply the demo infra (as root)
 	@bash scripts/demo.sh
+
+demo-destroy: venv  ## Remove the demo infra completely (as root; Incus itself stays as incus-setup left it)
+	@bash scripts/demo.sh --destroy
 
 test: venv  ## Run the whole suite (lint, unit, end-to-end, Molecule)
 	@bash scripts/test.sh

@@ -4,6 +4,9 @@
 # base image when missing, generate the Ansible files, apply them, and print
 # the status table. What `make demo` runs after scripts/bootstrap.sh created
 # .venv. Run as root on Debian 12. Idempotent: a second run changes nothing.
+# `scripts/demo.sh --destroy` (make demo-destroy) removes everything the demo
+# created (anklume destroy --include-protected), leaving Incus, its image
+# and the host as scripts/incus-setup.sh left them.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +32,12 @@ if [ ! -x "$anklume" ]; then
     exit 1
 fi
 
+if [ "${1:-}" = "--destroy" ]; then
+    printf '==> Remove the demo infra (anklume destroy --include-protected --yes)\n'
+    "$anklume" -C "$root" destroy --include-protected --yes
+    exit
+fi
+
 step "Incus: install and start when missing (scripts/incus-setup.sh)"
 bash "$root/scripts/incus-setup.sh"
 
@@ -46,6 +55,9 @@ rc=0
 "$anklume" -C "$root" domain status || rc=$?
 
 printf '\ndemo: done in %s s\n' "$(elapsed)"
+printf 'demo: open a shell with: %s -C %s instance shell <machine> (list: instance list)\n' "$anklume" "$root"
+printf 'demo: remove it completely with: make demo-destroy (or: %s -C %s destroy --include-protected)\n' \
+    "$anklume" "$root"
 if [ "$rc" -ne 0 ]; then
     echo "demo: status reports drift (exit $rc); see the table above" >&2
 fi

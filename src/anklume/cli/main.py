@@ -72,9 +72,10 @@ def _register() -> None:
     app.command("schema")(schema.schema)
     app.command("doctor")(doctor.doctor)
     app.add_typer(domain.app, name="domain")
-    from anklume.cli import disp  # noqa: PLC0415 -- registration only
+    from anklume.cli import destroy, disp  # noqa: PLC0415 -- registration only
 
     disp.register(app)
+    destroy.register(app)
     for name in ("image", "network", "console", "telemetry", "dev", "instance", "snapshot"):
         try:
             module = __import__(f"anklume.cli.{name}", fromlist=["app"])
