@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 
 from anklume.engine import safeio
-from anklume.errors import AnklumeError, InfraError, Problem, UsageError
+from anklume.errors import AnklumeError, InfraError, Problem, UsageError, printable
 
 
 class SourceChangedError(AnklumeError):
@@ -20,7 +20,7 @@ class SourceChangedError(AnklumeError):
 
     def __init__(self, files: list[Path]) -> None:
         self.files = files
-        shown = ", ".join(str(f) for f in files)
+        shown = printable(", ".join(str(f) for f in files))
         super().__init__(f"{shown} changed while anklume read it; nothing was written, run the command again")
 
 
