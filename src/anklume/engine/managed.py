@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from anklume.errors import AnklumeError
+from anklume.errors import AnklumeError, printable
 
 OPEN = "# === MANAGED BY infra.yml ==="
 CLOSE = "# === END MANAGED ==="
@@ -43,7 +43,7 @@ class GeneratedFileError(AnklumeError):
         self.line = line
         self.message = message
         where = f"{path}:{line}" if line else str(path)
-        super().__init__(f"{where}: {message}")
+        super().__init__(printable(f"{where}: {message}"))  # a file name of a cloned infra: no terminal escapes
 
 
 class Span(NamedTuple):
