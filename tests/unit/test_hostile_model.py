@@ -35,6 +35,7 @@ def _sync(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     [
         ("project_name: demo", 'project_name: "x\\nflush ruleset"', "infra.yml:1: project_name: must be letters"),
         ("project_name: demo", "project_name: my lab", "infra.yml:1: project_name: must be letters"),
+        ("project_name: demo", 'project_name: "demo\\n"', "infra.yml:1: project_name: must be letters"),
         (
             "pro-a: {}",
             'pro-a: {description: "a\\nb"}',
