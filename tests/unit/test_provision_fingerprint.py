@@ -7,7 +7,9 @@ instance of every infra is provisioned again at the next apply.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from anklume.provision import fingerprint, provision_vars, provisioned, role_digests
 
@@ -51,5 +53,7 @@ def test_provisioning_fingerprint_value_is_pinned(tmp_path: Path) -> None:
 
 
 def test_recorded_fingerprints_are_read_by_project_and_name() -> None:
-    live = [{"project": "pro", "name": "pro-web", "config": {"user.anklume.provisioned": "9eb36616abc42bb9"}}]
+    live: list[Mapping[str, Any]] = [
+        {"project": "pro", "name": "pro-web", "config": {"user.anklume.provisioned": "9eb36616abc42bb9"}}
+    ]
     assert provisioned(live) == {"pro/pro-web": "9eb36616abc42bb9"}
