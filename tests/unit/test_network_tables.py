@@ -11,6 +11,7 @@ import pytest
 from anklume.cli.main import main
 from anklume.errors import IncusCommandFailed
 from anklume.network import deploy, fence, hook, nft, restore
+from anklume.network.errors import NftFailed
 from anklume.network.nftsafe import table_for
 from anklume.network.ruleset import Fenced, render
 from tests.unit.network_infra import INFRA, resolved
@@ -138,7 +139,7 @@ def test_each_table_has_its_own_boot_unit(tmp_path: Path, monkeypatch: pytest.Mo
         calls.append(argv)
         return subprocess.CompletedProcess(argv, 0, "disabled\n" if "is-enabled" in argv else "", "")
 
-    monkeypatch.setattr(hook.subprocess, "run", systemctl)
+    monkeypatch.setattr(subprocess, "run", systemctl)
     monkeypatch.setenv("ANKLUME_SYSTEMD_DIR", str(tmp_path / "units"))
     run_dir = tmp_path / "run"
     run_dir.mkdir()
@@ -164,7 +165,7 @@ def test_restore_loads_every_file_and_fails_loudly(
     def run(args: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
         loaded.append(args)
         if "bad" in args[-1]:
-            raise nft.NftFailed(["nft", *args], 1, "syntax error")
+            raise NftFailed(["nft", *args], 1, "syntax error")
         return subprocess.CompletedProcess(args, 0, "", "")
 
     monkeypatch.setattr(nft, "run", run)
