@@ -31,9 +31,9 @@ def host_fixture(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, A
     monkeypatch.setenv("ANKLUME_ETC", str(tmp_path / "etc"))
     monkeypatch.setattr(nft, "check", lambda text: None)
     monkeypatch.setattr(nft, "binary", lambda: "/usr/sbin/nft")
-    monkeypatch.setattr(nft, "list_table", lambda table: state["tables"].get(table))
+    monkeypatch.setattr(nft, "list_table", state["tables"].get)
     monkeypatch.setattr(nft, "canonical", lambda text, table: "canonical")
-    monkeypatch.setattr(nft, "load", lambda text: state["loaded"].append(text))
+    monkeypatch.setattr(nft, "load", state["loaded"].append)
     monkeypatch.setattr(fence, "live_networks", lambda: state["networks"])
     return state
 
@@ -47,9 +47,7 @@ def test_two_infras_get_two_tables_without_configuration(tmp_path: Path, host: d
     host["tables"][first.table] = 'table inet x {\n\tcomment "anklume infra nettest"\n}\n'
     second = deploy.deploy(two, run_dir=tmp_path / "none")
     assert second.loaded and first.rules_file != second.rules_file
-    assert sorted(p.name for p in deploy.rules_dir().iterdir()) == sorted(
-        [f"{first.table}.nft", f"{second.table}.nft"]
-    )
+    assert sorted(p.name for p in deploy.rules_dir().iterdir()) == sorted([f"{first.table}.nft", f"{second.table}.nft"])
 
 
 def test_the_override_still_names_the_table(tmp_path: Path, host: dict[str, Any], monkeypatch: Any) -> None:
