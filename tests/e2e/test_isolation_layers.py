@@ -88,7 +88,7 @@ def test_status_reports_missing_rules_and_the_boot_file_restores_them(nl_infra: 
     files = nl_infra.rules_files()
     assert [f.name for f in files] == [f"{TABLE}.rules"]
     subprocess.run(
-        ["ip", "-4", "rule", "del", "pref", "9320", "iif", "net-nla", "protocol", "173", "prohibit"], check=True
+        ["ip", "-4", "rule", "del", "pref", "9320", "iif", "net-nla", "protocol", "173", "blackhole"], check=True
     )
     try:
         status = nl_infra.anklume("network", "status")

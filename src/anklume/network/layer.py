@@ -9,7 +9,7 @@ survive that. This layer lives in the kernel's routing policy database
 - ``ALLOW`` (goto ``END``): the host reaching each domain, and every policy
   flow between two domains (host mode) with its replies, matched by
   addresses, protocol and port;
-- ``DENY`` (``prohibit``): everything a ``nat: false`` domain would route
+- ``DENY`` (``blackhole``, a silent drop like the table's): everything a ``nat: false`` domain would route
   out of its bridge, everything routed into it from elsewhere, and from a
   ``nat: true`` domain to every other domain of the infra; bridges of
   removed domains are fenced both ways;
@@ -52,8 +52,8 @@ class Rule:
     def args(self) -> list[str]:
         """The arguments after ``ip rule add`` / ``ip rule del``.
 
-        >>> Rule(DENY, (("iif", "net-a"),), "prohibit").args()
-        ['pref', '9320', 'iif', 'net-a', 'protocol', '173', 'prohibit']
+        >>> Rule(DENY, (("iif", "net-a"),), "blackhole").args()
+        ['pref', '9320', 'iif', 'net-a', 'protocol', '173', 'blackhole']
         """
         out = ["pref", str(self.pref)]
         for key, value in self.selector:
@@ -102,13 +102,13 @@ def rules(resolved: Resolved, fenced: Iterable[tuple[str, str | None]] = ()) -> 
     for dom in doms:
         bridge = ifname(dom.network_name)
         if not dom.nat:
-            out |= {_rule(DENY, "prohibit", iif=bridge), _rule(DENY, "prohibit", to=_net(dom.subnet))}
+            out |= {_rule(DENY, "blackhole", iif=bridge), _rule(DENY, "blackhole", to=_net(dom.subnet))}
             continue
-        out |= {_rule(DENY, "prohibit", to=_net(o.subnet), iif=bridge) for o in doms if o is not dom}
+        out |= {_rule(DENY, "blackhole", to=_net(o.subnet), iif=bridge) for o in doms if o is not dom}
     for bridge, subnet in fenced:
-        out.add(_rule(DENY, "prohibit", iif=ifname(bridge)))
+        out.add(_rule(DENY, "blackhole", iif=ifname(bridge)))
         if subnet:
-            out.add(_rule(DENY, "prohibit", to=_net(subnet)))
+            out.add(_rule(DENY, "blackhole", to=_net(subnet)))
     return sorted(out, key=lambda r: (r.pref, r.action != "nop", r.selector, r.action))
 
 
@@ -132,8 +132,8 @@ def text(found: Sequence[Rule], table: str) -> str:
 def parse(content: str) -> list[Rule]:
     """Read back a boot file written by :func:`text` (other lines are ignored).
 
-    >>> parse(text([_rule(DENY, "prohibit", iif="net-a")], "t"))
-    [Rule(pref=9320, selector=(('iif', 'net-a'),), action='prohibit')]
+    >>> parse(text([_rule(DENY, "blackhole", iif="net-a")], "t"))
+    [Rule(pref=9320, selector=(('iif', 'net-a'),), action='blackhole')]
     """
     out = []
     for line in content.splitlines():
@@ -159,8 +159,8 @@ def from_json(item: Mapping[str, Any]) -> Rule | None:
     """Return an anklume rule from one ``ip -j rule show`` object (None for anyone else's rule).
 
     >>> from_json({"priority": 9320, "src": "all", "dst": "10.1.0.0", "dstlen": 24,
-    ...            "action": "prohibit", "protocol": "173"})
-    Rule(pref=9320, selector=(('to', '10.1.0.0/24'),), action='prohibit')
+    ...            "action": "blackhole", "protocol": "173"})
+    Rule(pref=9320, selector=(('to', '10.1.0.0/24'),), action='blackhole')
     >>> from_json({"priority": 9310, "src": "10.1.0.1", "iif": "net-a", "ipproto": "tcp", "dport": 80,
     ...            "goto": 9330, "protocol": "173"}).args()[2:4]
     ['from', '10.1.0.1/32']
