@@ -384,6 +384,7 @@ def test_disposable_sits_in_its_domain_and_obeys_its_policies(dp: DP) -> None:
 
 def test_disposable_passes_the_exit_code_and_leftovers_are_cleaned(dp: DP) -> None:
     assert dp.cli("disp", "--domain", "dpc", "--", "sh", "-c", "exit 5").rc == 5
+    assert dp.cli("instance", "disp", "--domain", "dpc", "--", "sh", "-c", "exit 4").rc == 4  # the alias
     gone_pid = subprocess.Popen(["true"])  # a pid that no longer runs once waited for
     gone_pid.wait()
     incus_run(

@@ -129,6 +129,7 @@ def test_title_escapes_only_on_a_terminal() -> None:
         ["disp", "--list", "--domain", "pro"],
         ["disp"],
         ["disp", "--domain", "nope", "--", "true"],
+        ["disp", "--domain", "pro", "--image", "--vm", "--", "true"],
         ["destroy", "Bad_Name"],
         ["snapshot", "rollback", "--domain", "nope"],
     ],

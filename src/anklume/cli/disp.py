@@ -41,6 +41,7 @@ def open_disposable(
     if not dom.enabled:
         msg = f"domain '{domain}' is disabled (enabled: false)"
         raise UsageError(msg)
+    disp.check_image(image or resolved.default_os_image)
     _exit_on_hangup()
     target = disp.launch(dom, resolved.project_name, image or resolved.default_os_image)
     try:

@@ -207,6 +207,9 @@ def disp_alias(
     ],
     image: Annotated[str | None, typer.Option("--image", help="Image (default: the infra's default image).")] = None,
     command: Annotated[list[str] | None, typer.Argument(help="Command to run (after --); none: a shell.")] = None,
+    wait_network: Annotated[
+        bool, typer.Option("--network-wait", help="Wait for an IPv4 address on eth0 before running the command.")
+    ] = False,
 ) -> None:
     """Same as 'anklume disp --domain D [-- CMD…]'.
 
@@ -214,7 +217,7 @@ def disp_alias(
     """
     from anklume.cli.disp import open_disposable  # noqa: PLC0415
 
-    open_disposable(ctx, domain, image, command or [], wait_network=False)
+    open_disposable(ctx, domain, image, command or [], wait_network=wait_network)
 
 
 def domain_exec(

@@ -14,6 +14,7 @@ it stops; a leftover of a killed CLI is found by :func:`leftovers`.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from anklume.engine.resolved import ResolvedDomain
-from anklume.errors import AnklumeError
+from anklume.errors import AnklumeError, UsageError
 from anklume.incus.run import query, run
 from anklume.ops.live import DISPOSABLE, all_instances, config, ipv4, of_infra
 from anklume.ops.targets import Target
@@ -95,10 +96,29 @@ def launch_argv(dom: ResolvedDomain, infra: str, image: str, name: str, pid: int
     ]
 
 
+_IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,254}$")
+
+
+def check_image(image: str) -> str:
+    """Refuse an image reference that is not one (it would reach incus as an option).
+
+    >>> check_image("anklume/debian-12"), check_image("images:debian/13")
+    ('anklume/debian-12', 'images:debian/13')
+    >>> check_image("--vm")
+    Traceback (most recent call last):
+    ...
+    anklume.errors.UsageError: invalid image '--vm'
+    """
+    if not _IMAGE.match(image):
+        msg = f"invalid image {image!r}"
+        raise UsageError(msg)
+    return image
+
+
 def launch(dom: ResolvedDomain, infra: str, image: str) -> Target:
     """Launch a disposable in the domain and return it (running)."""
     name = new_name(dom.name)
-    run(launch_argv(dom, infra, image, name, os.getpid()), project=dom.incus_project)
+    run(launch_argv(dom, infra, check_image(image), name, os.getpid()), project=dom.incus_project)
     return Target(name, name, dom.name, dom.incus_project, dom.trust_level, True, "container")
 
 
