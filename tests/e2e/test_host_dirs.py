@@ -16,6 +16,7 @@ reaches the ``anklume network deploy`` that the playbook runs.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import stat
 import subprocess
@@ -107,8 +108,13 @@ def _cleanup() -> None:
     if any(p.get("name") == DOMAIN for p in projects):
         for inst in incus_query(["list", "--project", DOMAIN]):
             incus_run(["delete", "--force", str(inst["name"])], project=DOMAIN, check=False)
+        for prof in incus_query(["profile", "list", "--project", DOMAIN]):
+            if prof.get("name") != "default":
+                incus_run(["profile", "delete", str(prof["name"])], project=DOMAIN, check=False)
         incus_run(["project", "delete", DOMAIN], check=False)
     incus_run(["network", "delete", f"net-{DOMAIN}"], check=False)
+    left = [p.get("name") for p in incus_query(["project", "list"]) if p.get("name") == DOMAIN]
+    assert not left, f"project {DOMAIN} could not be deleted"
     subprocess.run(["nft", "delete", "table", "inet", TABLE], capture_output=True, check=False)
 
 
@@ -147,6 +153,8 @@ def scene() -> Iterator[Scene]:
     finally:
         _cleanup()
         shutil.rmtree(root, ignore_errors=True)
+        with contextlib.suppress(OSError):  # another run of this module may still use it
+            HOST_ROOT.rmdir()
 
 
 def test_an_infra_that_needs_yolo_is_refused_without_it_and_applied_with_it(scene: Scene) -> None:
