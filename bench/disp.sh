@@ -68,12 +68,15 @@ timed() {
 
 disp_true() { timed "$anklume" -C "$infra" disp --domain bdp -- true; }
 
-floor() {
-    local s=$EPOCHREALTIME
+# the floor, step by step: "launch exec delete" seconds on one line per run
+floor_steps() {
+    local s=$EPOCHREALTIME a b
     incus launch "$image" bdp-floor --ephemeral --project bdp >/dev/null
+    a=$EPOCHREALTIME
     incus exec bdp-floor --project bdp -- true
+    b=$EPOCHREALTIME
     incus delete --force bdp-floor --project bdp >/dev/null
-    awk -v s="$s" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.3f\n", e - s }'
+    awk -v s="$s" -v a="$a" -v b="$b" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.3f %.3f %.3f\n", a - s, b - a, e - b }'
 }
 
 # seconds from start to the first root prompt ("# ") of an interactive disposable shell
@@ -111,18 +114,26 @@ snap_cli() { timed "$anklume" -C "$infra" snapshot create bdp-one; }
 
 pool=$(incus profile device get default root pool --project bdp 2>/dev/null || echo default)
 driver=$(incus storage show "$pool" | awk '/^driver:/ { print $2 }')
-used=$(incus query "/1.0/instances/bdp-one/state?project=bdp" | "$py" -c 'import json,sys; d=json.load(sys.stdin); print(round(((d.get("disk") or {}).get("root") or {}).get("usage", 0) / 2**20))')
+used=$(du -sm "/var/lib/incus/storage-pools/$pool/containers/bdp_bdp-one" 2>/dev/null | awk '{ print $1 }' || true)
 
 d_true=$(median disp_true)
-d_floor=$(median floor)
+steps=$(for _ in $(seq "$runs"); do floor_steps; done)
+col() { awk -v c="$1" '{ print $c }' <<<"$steps" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+f_launch=$(col 1)
+f_exec=$(col 2)
+f_delete=$(col 3)
+d_floor=$(awk -v a="$f_launch" -v b="$f_exec" 'BEGIN { printf "%.3f", a + b }')
+d_floor_del=$(awk -v a="$d_floor" -v b="$f_delete" 'BEGIN { printf "%.3f", a + b }')
 d_prompt=$(median prompt)
 s_raw=$(median snap_raw)
 s_cli=$(median snap_cli)
 
 printf 'pool: %s (driver %s), image %s, median of %s runs\n' "$pool" "$driver" "$image" "$runs"
-printf 'disp -- true (open to exit):        %6.2f s\n' "$d_true"
-printf 'floor (launch --ephemeral + exec true + delete): %6.2f s\n' "$d_floor"
-awk -v a="$d_true" -v b="$d_floor" 'BEGIN { printf "ratio disp / floor:                 %6.2f\n", a / b }'
+printf 'disp -- true (open to exit, deletion included): %6.2f s\n' "$d_true"
+printf 'floor: incus launch --ephemeral %.2f s + incus exec true %.2f s = %6.2f s\n' "$f_launch" "$f_exec" "$d_floor"
+printf 'floor with incus delete --force (%.2f s):       %6.2f s\n' "$f_delete" "$d_floor_del"
+awk -v a="$d_true" -v b="$d_floor" -v c="$d_floor_del" \
+    'BEGIN { printf "ratio disp / floor: %.2f (/ floor with delete: %.2f)\n", a / b, a / c }'
 printf 'disp to an interactive prompt:      %6.2f s\n' "$d_prompt"
-printf 'pre-apply snapshot of one instance (%s MiB used): %6.2f s (incus snapshot create)\n' "$used" "$s_raw"
+printf 'pre-apply snapshot of one instance (%s MiB on disk): %6.2f s (incus snapshot create)\n' "${used:-?}" "$s_raw"
 printf 'anklume snapshot create (one instance, CLI included): %6.2f s\n' "$s_cli"
