@@ -175,3 +175,21 @@ def test_rollback_refuses_a_record_naming_what_the_infra_does_not_declare(infra_
     assert main(["-C", str(infra_dir), "snapshot", "rollback", "--yes"]) == 2
     (folder / "20260101T000000Z.json").write_text("[1, 2]", encoding="utf-8")  # not a record: skipped
     assert main(["-C", str(infra_dir), "snapshot", "rollback", "--yes"]) == 2
+
+
+def test_the_shell_completes_machine_and_domain_names(infra_dir: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    anklume = str(Path(sys.executable).parent / "anklume")
+
+    def complete(words: str) -> list[str]:
+        env = {**os.environ, "_ANKLUME_COMPLETE": "complete_bash", "COMP_WORDS": words}
+        env["COMP_CWORD"] = str(len(words.split()) - (0 if words.endswith(" ") else 1))
+        done = subprocess.run([anklume], env=env, capture_output=True, text=True, timeout=60, check=False)
+        return done.stdout.split()
+
+    assert complete(f"anklume -C {infra_dir} instance shell pro-") == ["pro-a", "pro-b"]
+    assert complete(f"anklume -C {infra_dir} disp --domain p") == ["perso", "pro"]
+    assert complete(f"anklume -C {infra_dir} snapshot create ") == ["perso-a", "pro-a", "pro-b"]

@@ -6,6 +6,7 @@ completes nothing.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -36,3 +37,19 @@ def instance_names(ctx: typer.Context, incomplete: str) -> list[str]:
 def domain_names(ctx: typer.Context, incomplete: str) -> list[str]:
     """Declared domain names starting with ``incomplete``."""
     return [n for n in _names(ctx, domains=True) if n.startswith(incomplete)]
+
+
+def enable() -> None:
+    """Register the shells' completion classes when a shell asks for completions.
+
+    ``eval "$(_ANKLUME_COMPLETE=source_bash anklume)"`` (``source_zsh``,
+    ``source_fish``) installs completion in a shell; only then is the
+    completion machinery loaded.
+    """
+    if os.environ.get("_ANKLUME_COMPLETE"):
+        from typer.completion import completion_init  # noqa: PLC0415 -- only when completing
+
+        completion_init()
+
+
+enable()
