@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -178,10 +181,6 @@ def test_rollback_refuses_a_record_naming_what_the_infra_does_not_declare(infra_
 
 
 def test_the_shell_completes_machine_and_domain_names(infra_dir: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
     anklume = str(Path(sys.executable).parent / "anklume")
 
     def complete(words: str) -> list[str]:

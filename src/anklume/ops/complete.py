@@ -47,7 +47,7 @@ def enable() -> None:
     completion machinery loaded.
     """
     if os.environ.get("_ANKLUME_COMPLETE"):
-        from typer.completion import completion_init  # noqa: PLC0415 -- only when completing
+        from typer._completion_classes import completion_init  # noqa: PLC0415 -- only when completing
 
         completion_init()
 
