@@ -236,6 +236,7 @@ def test_yolo_lets_an_escape_through_apply_and_reaches_the_playbook(
     (infra / "infra.yml").write_text(text, encoding="utf-8")
     assert main(["-C", str(infra), "sync"]) == 2
     assert main(["-C", str(infra), "sync", "--yolo"]) == 0
+    monkeypatch.delenv("ANKLUME_YOLO")  # what sync --yolo exported: each command is its own process
     capfd.readouterr()
     assert main(["-C", str(infra), "domain", "apply", "--no-provision"]) == 2
     assert "infra.yml:10: domains.ua.machines.ua-one.config.raw.lxc" in capfd.readouterr().err
