@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from anklume.engine.host import etc_dir
 from anklume.engine.resolved import Resolved
 
 
@@ -62,7 +63,27 @@ def remove_host_firewall(resolved: Resolved) -> HostCleanup:
     removed_rules, layer_file = (0, None) if note else remove_second_layer(resolved, name)
     if layer_file is not None:
         files.append(str(layer_file))
+    files += _remove_empty_dirs([deploy.rules_dir(), layer_rules_dir(), etc_dir()])
     return HostCleanup(name, removed_table, tuple(files), note, removed_rules)
+
+
+def layer_rules_dir() -> Path:
+    """Directory of the second layer's boot files."""
+    from anklume.network import layer_live  # noqa: PLC0415
+
+    return layer_live.rules_dir()
+
+
+def _remove_empty_dirs(dirs: list[Path]) -> list[str]:
+    """Remove the boot directories an apply created once they hold nothing (another infra's files keep them)."""
+    gone = []
+    for folder in dirs:
+        try:
+            folder.rmdir()
+        except OSError:
+            continue
+        gone.append(str(folder))
+    return gone
 
 
 def _names_infra(selector: dict[str, str], bridges: set[str], nets: list[ipaddress.IPv4Network]) -> bool:
