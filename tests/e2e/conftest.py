@@ -211,3 +211,25 @@ def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EInfra]:
     finally:
         cleanup()
         shutil.rmtree(infra.data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _second_layer_left_as_found() -> Iterator[None]:
+    """Remove, at the end of the session, every second-layer ip rule the tests added.
+
+    The infras of these tests deploy their second layer (``ip rule`` entries
+    tagged ``protocol 173``); a ``blackhole`` towards a test subnet would
+    outlive the test and the bridge it named. Rules present before the
+    session (a real infra of this host) are kept.
+    """
+    from anklume.network import layer_live
+    from anklume.network.layer import END
+
+    if shutil.which("ip") is None:  # no ip(8): no second layer to clean up after
+        yield
+        return
+    before = layer_live.live()
+    yield
+    added = sorted(layer_live.live() - before, key=lambda r: (r.pref == END, r.pref))  # gotos before their target
+    for rule in added:
+        subprocess.run([layer_live.binary(), "-4", "rule", "del", *rule.args()], capture_output=True, check=False)
