@@ -311,6 +311,9 @@ def test_snapshot_round_trip_restores_a_file(dp: DP) -> None:
     dp.sh("dpa", "dpa-one", "echo first > /root/note")
     dp.ok("snapshot", "create", "dpa-one", "--name", "e2e-round")
     dp.sh("dpa", "dpa-one", "echo second > /root/note")
+    declined = dp.cli("snapshot", "restore", "e2e-round", "dpa-one", stdin="n\n")  # running: asks first
+    assert declined.rc == 1 and "running" in declined.out
+    assert dp.sh("dpa", "dpa-one", "cat /root/note").strip() == "second"
     restored = dp.ok("snapshot", "restore", "e2e-round", "dpa-one", "--yes")
     assert "restored e2e-round" in restored.out
     assert dp.sh("dpa", "dpa-one", "cat /root/note").strip() == "first"
@@ -422,6 +425,9 @@ def test_destroy_keeps_protected_then_removes_everything_of_this_infra_only(dp: 
     assert first.rc == 0, first.out + first.err
     left = {i["name"] for i in _existing(["list", "--all-projects"]) if i.get("project") in PROJECTS}
     assert left == {"dpa-one"}
+    declined = dp.cli("destroy", "--include-protected", stdin="n\n")
+    assert declined.rc == 1 and "dpa/dpa-one" in declined.out  # the confirmation lists the protected instances
+    assert any(i["name"] == "dpa-one" for i in _existing(["list", "--project", "dpa"]))
     second = dp.cli("destroy", "--include-protected", "--yes")
     assert second.rc == 0, second.out + second.err
     projects = {p["name"]: p for p in _existing(["project", "list"])}
