@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
 import pytest
 import typer
 
@@ -53,7 +52,9 @@ def test_select_wants_exactly_one_way(infra_dir: Path) -> None:
 
 
 def test_completion_reads_the_infra(infra_dir: Path) -> None:
-    ctx = typer.Context(click.Command("anklume"))
+    dummy = typer.Typer()
+    dummy.command()(lambda: None)
+    ctx = typer.Context(typer.main.get_command(dummy))
     ctx.params["directory"] = str(infra_dir)
     assert instance_names(ctx, "pro-") == ["pro-a", "pro-b"]
     assert domain_names(ctx, "p") == ["perso", "pro"]
