@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("src", "roles", "scripts", "filter_plugins", "lookup_plugins", "callback_plugins")
 FILES = ("site.yml", "Makefile", "tests/conftest.py")
 SUFFIXES = {".py", ".yml", ".yaml", ".sh", ".j2", ""}
-VARIABLE = re.compile(r"\bANKLUME_[A-Z0-9_]*[A-Z0-9]\b")
+VARIABLE = re.compile(r"(?<![A-Za-z0-9])_?ANKLUME_[A-Z0-9_]*[A-Z0-9]\b")
 
 
 def _code_variables() -> set[str]:
@@ -25,7 +25,7 @@ def _code_variables() -> set[str]:
 
 def _documented(name: str) -> set[str]:
     text = (ROOT / "docs" / name).read_text(encoding="utf-8")
-    return set(re.findall(r"^\| `(ANKLUME_[A-Z0-9_]+)` \|", text, flags=re.MULTILINE))
+    return set(re.findall(r"^\| `(_?ANKLUME_[A-Z0-9_]+)` \|", text, flags=re.MULTILINE))
 
 
 def test_every_variable_is_documented_in_both_languages() -> None:
