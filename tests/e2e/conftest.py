@@ -26,7 +26,7 @@ import pytest
 
 from anklume.errors import IncusError
 from anklume.incus.run import query as incus_query
-from anklume.incus.run import run as incus_run
+from tests.e2e import teardown
 
 ANKLUME = str(Path(sys.executable).parent / "anklume")
 IMAGE = "anklume/debian-12"
@@ -173,26 +173,8 @@ def _existing(argv: list[str]) -> list[dict[str, Any]]:
 
 
 def cleanup(domains: tuple[str, ...] = DOMAINS) -> None:
-    """Remove every resource of the test domains (and only those)."""
-    for project in domains:
-        if not any(p.get("name") == project for p in _existing(["project", "list"])):
-            continue
-        for inst in _existing(["list", "--project", project]):
-            name = str(inst["name"])
-            incus_run(["config", "set", name, "security.protection.delete=false"], project=project, check=False)
-            incus_run(["delete", "--force", name], project=project, check=False)
-        own = incus_run(["project", "get", project, "features.images"], check=False).stdout.strip()
-        if own == "true":  # with false, the list shows (and this would delete) the default project's images
-            for image in _existing(["image", "list", "--project", project]):
-                incus_run(["image", "delete", str(image["fingerprint"])], project=project, check=False)
-        for prof in _existing(["profile", "list", "--project", project]):
-            if prof.get("name") != "default":
-                incus_run(["profile", "delete", str(prof["name"])], project=project, check=False)
-        incus_run(["project", "delete", project], check=False)
-    for domain in domains:
-        incus_run(["network", "delete", f"net-{domain}"], check=False)
-    if shutil.which("nft"):  # the table the tests' applies deploy (see E2EInfra.env)
-        subprocess.run(["nft", "delete", "table", "inet", "anklume_e2e_apply"], capture_output=True, check=False)
+    """Remove every resource of the test domains (and only those), and the table the tests' applies deploy."""
+    teardown.remove(domains, bridges=[f"net-{d}" for d in domains], tables=["anklume_e2e_apply"])
 
 
 @pytest.fixture(scope="session")

@@ -24,13 +24,12 @@ from pathlib import Path
 
 import pytest
 
-from anklume.errors import IncusError
-from anklume.incus.run import query as incus_query
 from anklume.incus.run import run as incus_run
 from anklume.network import layer_live
 from anklume.network.layer import END, Rule
 from anklume.network.nftsafe import table_for
 from anklume.network.verify.scripts import PROBER
+from tests.e2e import teardown
 
 ANKLUME = str(Path(sys.executable).parent / "anklume")
 NFT = "nft"
@@ -166,33 +165,11 @@ def first_layer_only() -> Iterator[None]:
         _ip_rules("add", mine)
 
 
-def _names(argv: list[str]) -> set[str]:
-    try:
-        return {str(i.get("name")) for i in incus_query(argv) or []}
-    except IncusError:
-        return set()
-
-
 def cleanup() -> None:
     """Remove exactly what these tests create: instances, projects, bridges, tables, the outside container."""
-    for project in DOMAINS:
-        if project not in _names(["project", "list"]):
-            continue
-        for name in _names(["list", "--project", project]):
-            incus_run(["config", "set", name, "security.protection.delete=false"], project=project, check=False)
-            incus_run(["delete", "--force", name], project=project, check=False)
-        if incus_run(["project", "get", project, "features.images"], check=False).stdout.strip() == "true":
-            for image in incus_query(["image", "list"], project=project) or []:
-                incus_run(["image", "delete", str(image["fingerprint"])], project=project, check=False)
-        for prof in _names(["profile", "list", "--project", project]) - {"default"}:
-            incus_run(["profile", "delete", prof], project=project, check=False)
-        incus_run(["project", "delete", project], check=False)
-    for domain in DOMAINS:
-        incus_run(["network", "delete", f"net-{domain}"], check=False)
-    if OUTSIDE in _names(["list", "--project", "default"]):
+    teardown.remove(DOMAINS, bridges=[f"net-{d}" for d in DOMAINS], tables=(TABLE, TABLE2))
+    if OUTSIDE in teardown.names(["list", "--project", "default"]):
         incus_run(["delete", "--force", OUTSIDE], project="default", check=False)
-    for table in (TABLE, TABLE2):
-        subprocess.run([NFT, "delete", "table", "inet", table], capture_output=True, check=False)
     _ip_rules("del", [r for r in layer_live.live() if _ours(r)])  # the second layer's rules of these infras
 
 

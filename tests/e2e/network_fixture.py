@@ -19,9 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from anklume.errors import IncusError
-from anklume.incus.run import query as incus_query
-from anklume.incus.run import run as incus_run
+from tests.e2e import teardown
 
 ANKLUME = str(Path(sys.executable).parent / "anklume")
 TABLE = "anklume_e2e"
@@ -110,30 +108,9 @@ class NetInfra:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-def _names(argv: list[str]) -> set[str]:
-    try:
-        return {str(i.get("name")) for i in incus_query(argv) or []}
-    except IncusError:
-        return set()
-
-
 def cleanup() -> None:
     """Remove the test domains' instances, projects and bridges, and the test table."""
-    for project in DOMAINS:
-        if project not in _names(["project", "list"]):
-            continue
-        for name in _names(["list", "--project", project]):
-            incus_run(["delete", "--force", name], project=project, check=False)
-        own = incus_run(["project", "get", project, "features.images"], check=False).stdout.strip()
-        if own == "true":  # with false the list shows the default project's images: never delete those
-            for image in incus_query(["image", "list"], project=project) or []:
-                incus_run(["image", "delete", str(image["fingerprint"])], project=project, check=False)
-        for prof in _names(["profile", "list", "--project", project]) - {"default"}:
-            incus_run(["profile", "delete", prof], project=project, check=False)
-        incus_run(["project", "delete", project], check=False)
-    for domain in DOMAINS:
-        incus_run(["network", "delete", f"net-{domain}"], check=False)
-    subprocess.run(["nft", "delete", "table", "inet", TABLE], capture_output=True, check=False)
+    teardown.remove(DOMAINS, bridges=[f"net-{d}" for d in DOMAINS], tables=[TABLE])
 
 
 @pytest.fixture(scope="session", name="net_infra")

@@ -17,10 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from anklume.errors import IncusError
-from anklume.incus.run import query as incus_query
-from anklume.incus.run import run as incus_run
 from anklume.network.layer import parse
+from tests.e2e import teardown
 from tests.e2e.network_fixture import NetInfra
 
 TABLE = "anklume_e2e_nl"
@@ -79,13 +77,6 @@ class NlInfra(NetInfra):
         return sorted((self.etc / "iprules.d").glob("*.rules"))
 
 
-def _names(argv: list[str]) -> set[str]:
-    try:
-        return {str(i.get("name")) for i in incus_query(argv) or []}
-    except IncusError:
-        return set()
-
-
 def drop_rules(etc: Path) -> None:
     """Delete the policy-routing rules listed in this infra's boot files (never anyone else's)."""
     for path in sorted((etc / "iprules.d").glob("*.rules")):
@@ -96,17 +87,7 @@ def drop_rules(etc: Path) -> None:
 
 def cleanup(etc: Path | None = None) -> None:
     """Remove the test domains' instances, projects, bridges, table and routing rules."""
-    for project in DOMAINS:
-        if project not in _names(["project", "list"]):
-            continue
-        for name in _names(["list", "--project", project]):
-            incus_run(["delete", "--force", name], project=project, check=False)
-        for prof in _names(["profile", "list", "--project", project]) - {"default"}:
-            incus_run(["profile", "delete", prof], project=project, check=False)
-        incus_run(["project", "delete", project], check=False)
-    for domain in DOMAINS:
-        incus_run(["network", "delete", f"net-{domain}"], check=False)
-    subprocess.run(["nft", "delete", "table", "inet", TABLE], capture_output=True, check=False)
+    teardown.remove(DOMAINS, bridges=[f"net-{d}" for d in DOMAINS], tables=[TABLE])
     if etc is not None:
         drop_rules(etc)
 

@@ -26,6 +26,7 @@ import pytest
 from anklume.errors import IncusError
 from anklume.incus.run import query as incus_query
 from anklume.incus.run import run as incus_run
+from tests.e2e import teardown
 
 pytestmark = [pytest.mark.incus, pytest.mark.slow]
 
@@ -139,21 +140,8 @@ def _existing(argv: list[str]) -> list[dict[str, Any]]:
 
 def _cleanup() -> None:
     """Remove every resource this module may have created (and only those)."""
-    names = {p.get("name") for p in _existing(["project", "list"])}
-    for project in (*PROJECTS, FOREIGN_PROJECT):
-        if project not in names:
-            continue
-        for inst in _existing(["list", "--project", project]):
-            incus_run(["config", "set", inst["name"], "security.protection.delete=false"], project=project, check=False)
-            incus_run(["delete", "--force", inst["name"]], project=project, check=False)
-        for prof in _existing(["profile", "list", "--project", project]):
-            if prof.get("name") != "default":
-                incus_run(["profile", "delete", prof["name"]], project=project, check=False)
-        incus_run(["project", "delete", project], check=False)
-    for net in (*(f"net-{p}" for p in PROJECTS), FOREIGN_NET):
-        incus_run(["network", "delete", net], check=False)
-    if shutil.which("nft"):
-        subprocess.run(["nft", "delete", "table", "inet", TABLE], capture_output=True, check=False)
+    bridges = [*(f"net-{p}" for p in PROJECTS), FOREIGN_NET]
+    teardown.remove((*PROJECTS, FOREIGN_PROJECT), bridges=bridges, tables=[TABLE])
     for rule in _our_ip_rules():
         subprocess.run(["ip", "-4", "rule", "del", *rule], capture_output=True, check=False)
 

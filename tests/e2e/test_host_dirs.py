@@ -27,9 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from anklume.errors import IncusError
 from anklume.incus.run import query as incus_query
-from anklume.incus.run import run as incus_run
+from tests.e2e import teardown
 from tests.e2e.conftest import IMAGE, E2EInfra, Run
 
 pytestmark = pytest.mark.incus
@@ -101,21 +100,8 @@ class Scene:
 
 def _cleanup() -> None:
     """Remove this module's instance, project, bridge and table (and nothing else)."""
-    try:
-        projects = incus_query(["project", "list"])
-    except IncusError:
-        projects = []
-    if any(p.get("name") == DOMAIN for p in projects):
-        for inst in incus_query(["list", "--project", DOMAIN]):
-            incus_run(["delete", "--force", str(inst["name"])], project=DOMAIN, check=False)
-        for prof in incus_query(["profile", "list", "--project", DOMAIN]):
-            if prof.get("name") != "default":
-                incus_run(["profile", "delete", str(prof["name"])], project=DOMAIN, check=False)
-        incus_run(["project", "delete", DOMAIN], check=False)
-    incus_run(["network", "delete", f"net-{DOMAIN}"], check=False)
-    left = [p.get("name") for p in incus_query(["project", "list"]) if p.get("name") == DOMAIN]
-    assert not left, f"project {DOMAIN} could not be deleted"
-    subprocess.run(["nft", "delete", "table", "inet", TABLE], capture_output=True, check=False)
+    teardown.remove([DOMAIN], bridges=[f"net-{DOMAIN}"], tables=[TABLE])
+    assert DOMAIN not in teardown.names(["project", "list"]), f"project {DOMAIN} could not be deleted"
 
 
 def in_box(*argv: str) -> subprocess.CompletedProcess[str]:

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from anklume.errors import IncusError
 from anklume.incus.run import query as incus_query
-from anklume.incus.run import run as incus_run
+from tests.e2e import teardown
 
 pytestmark = [pytest.mark.incus, pytest.mark.slow]
 
@@ -70,22 +69,10 @@ class Side:
         return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def _names(argv: list[str]) -> set[str]:
-    try:
-        return {str(i.get("name")) for i in incus_query(argv) or []}
-    except IncusError:
-        return set()
-
-
 def cleanup() -> None:
     """Delete the two test domains' instances, projects, bridges and firewall tables (and only those)."""
-    for tag, (domain, _, _) in SIDES.items():
-        if domain in _names(["project", "list"]):
-            for name in _names(["list", "--project", domain]):
-                incus_run(["delete", "--force", name], project=domain, check=False)
-            incus_run(["project", "delete", domain], check=False)
-        incus_run(["network", "delete", f"net-{domain}"], check=False)
-        subprocess.run(["nft", "delete", "table", "inet", f"anklume_e2e_{tag}"], capture_output=True, check=False)
+    domains = [domain for domain, _, _ in SIDES.values()]
+    teardown.remove(domains, bridges=[f"net-{d}" for d in domains], tables=[f"anklume_e2e_{t}" for t in SIDES])
 
 
 @pytest.fixture(scope="module")
