@@ -118,12 +118,12 @@ def apply_fixture(infra: Path, etc: Path, *, provision: bool) -> None:
     fw = find_framework()
     playbook_bin = find_ansible_playbook()
     inventory = tuple(sorted((infra / "inventory").glob("*.yml")))
-    base = {**os.environ, "ANKLUME_ETC": str(etc), "ANKLUME_PRE_APPLY_SNAPSHOT": "0"}
+    base = {**os.environ, "ANKLUME_ETC": str(etc)}
     with (
         workspace.staged_inventory(infra, inventory, fw.playbook) as stage,
         tempfile.TemporaryDirectory(prefix="anklume-world-") as tmp,
     ):
-        req = runner.PlaybookRequest(provision=provision)
+        req = runner.PlaybookRequest(provision=provision, snapshot=False)
         argv = runner.playbook_argv(
             playbook_bin, fw, stage / workspace.INVENTORY, req, playbook=stage / workspace.PLAYBOOK
         )

@@ -45,7 +45,13 @@ def test_argv_is_a_list_ending_with_the_playbook(case: ArgvCase) -> None:
 
 def test_extra_vars_carry_every_switch_as_json() -> None:
     req = PlaybookRequest(
-        domains=("t1", "t2"), disabled=("old",), prune=True, recreate=True, adopt=True, force_provision=True
+        domains=("t1", "t2"),
+        disabled=("old",),
+        prune=True,
+        recreate=True,
+        adopt=True,
+        force_provision=True,
+        snapshot=False,
     )
     argv = playbook_argv(BIN, FW, Path("/stage"), req)
     data = json.loads(argv[argv.index("--extra-vars") + 1])
@@ -56,6 +62,7 @@ def test_extra_vars_carry_every_switch_as_json() -> None:
         "anklume_recreate": True,
         "anklume_adopt": True,
         "anklume_force_provision": True,
+        "anklume_pre_apply_snapshot": False,
         "anklume_plan_only": False,
     }
     assert extra_vars(PlaybookRequest(plan_file=Path("/p.json"), plan_only=True))["anklume_plan_only"] is True

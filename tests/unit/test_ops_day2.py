@@ -157,10 +157,16 @@ def test_every_command_has_help_with_examples(capsys: pytest.CaptureFixture[str]
         assert "Example" in capsys.readouterr().out, argv
 
 
-def test_domain_apply_takes_no_snapshot(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("ANKLUME_PRE_APPLY_SNAPSHOT", raising=False)
+def test_domain_apply_takes_no_snapshot(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["domain", "apply", "--help"]) == 0
     assert "--no-snapshot" in capsys.readouterr().out
+
+
+def test_no_snapshot_reaches_the_playbook_as_an_extra_variable() -> None:
+    from anklume.apply.runner import PlaybookRequest, extra_vars
+
+    assert extra_vars(PlaybookRequest())["anklume_pre_apply_snapshot"] is True
+    assert extra_vars(PlaybookRequest(snapshot=False))["anklume_pre_apply_snapshot"] is False
 
 
 def test_rollback_refuses_a_record_naming_what_the_infra_does_not_declare(infra_dir: Path) -> None:

@@ -42,6 +42,7 @@ class PlaybookRequest:
     limit: str | None = None
     provision: bool = True
     force_provision: bool = False
+    snapshot: bool = True
     plan_file: Path | None = None
     plan_only: bool = False
     verbose: int = 0
@@ -62,6 +63,7 @@ def extra_vars(req: PlaybookRequest) -> dict[str, object]:
         "anklume_recreate": req.recreate,
         "anklume_adopt": req.adopt,
         "anklume_force_provision": req.force_provision,
+        "anklume_pre_apply_snapshot": req.snapshot,
         "anklume_plan_only": req.plan_only,
     }
     if req.plan_file is not None:

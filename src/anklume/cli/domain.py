@@ -10,6 +10,7 @@ import typer
 
 from anklume.cli import _present, plan_view
 from anklume.cli.context import YoloOpt, options
+from anklume.cli.snapshot_option import NoSnapshotOpt
 from anklume.errors import UsageError
 
 app = typer.Typer(
@@ -123,6 +124,7 @@ def apply(
         bool,
         typer.Option("--verify", help="Then prove the isolation with real packets (anklume network verify)."),
     ] = False,
+    no_snapshot: NoSnapshotOpt = False,
     yolo: YoloOpt = False,
 ) -> None:
     """Reconcile Incus with the generated files, then provision the instances.
@@ -157,6 +159,7 @@ def apply(
         limit=limit,
         provision=not no_provision,
         force_provision=force_provision,
+        snapshot=not no_snapshot,
         verbose=opts.verbose,
     )
     _warn_yolo(opts.directory, yolo)

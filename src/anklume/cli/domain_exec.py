@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from anklume.cli import _present
-from anklume.cli import domain as domain_cli
 from anklume.cli.context import options
 from anklume.errors import UsageError
 from anklume.ops.complete import domain_names
@@ -48,6 +47,8 @@ def domain_exec(
         raise typer.Exit(1)
 
 
-domain_cli.app.command(
-    "exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, no_args_is_help=True
-)(domain_exec)
+def register(domain_app: typer.Typer) -> None:
+    """Add ``exec`` to the ``domain`` command group."""
+    domain_app.command(
+        "exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, no_args_is_help=True
+    )(domain_exec)

@@ -10,10 +10,7 @@ from typing import Annotated
 
 import typer
 
-from anklume.cli import (
-    _present,
-    domain_exec,  # noqa: F401 -- importing it registers 'anklume domain exec'
-)
+from anklume.cli import _present
 from anklume.cli.context import options
 from anklume.errors import UsageError
 from anklume.ops.complete import domain_names, instance_names

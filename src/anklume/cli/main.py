@@ -66,11 +66,12 @@ def root(
 
 
 def _register() -> None:
-    from anklume.cli import doctor, domain, schema, sync  # noqa: PLC0415 -- registration only
+    from anklume.cli import doctor, domain, domain_exec, schema, sync  # noqa: PLC0415 -- registration only
 
     app.command("sync")(sync.sync)
     app.command("schema")(schema.schema)
     app.command("doctor")(doctor.doctor)
+    domain_exec.register(domain.app)
     app.add_typer(domain.app, name="domain")
     from anklume.cli import destroy, disp  # noqa: PLC0415 -- registration only
 

@@ -7,9 +7,7 @@ from typing import Annotated
 import typer
 
 from anklume.cli import _present
-from anklume.cli import domain as domain_cli
 from anklume.cli.context import options
-from anklume.cli.snapshot_option import add_no_snapshot
 from anklume.errors import UsageError
 from anklume.ops.complete import domain_names, instance_names
 
@@ -182,6 +180,3 @@ def rollback(ctx: typer.Context, domain: DomainOpt = None, yes: YesOpt = False) 
     for target, snap in record.pairs():
         snapshots.restore(target, snap)
         _present.out(f"{target.project}/{target.instance}: restored {snap}")
-
-
-add_no_snapshot(domain_cli.app)
