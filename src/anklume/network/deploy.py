@@ -25,6 +25,7 @@ from anklume.engine.host import etc_dir
 from anklume.engine.resolved import Resolved
 from anklume.errors import UsageError
 from anklume.network import fence, foreign, hook, nft
+from anklume.network.bootfile import write_if_changed
 from anklume.network.errors import NetworkError
 from anklume.network.nftsafe import comment, table_for, table_name, text
 from anklume.network.ruleset import DEFAULT_TABLE, OWNER, Fenced, Ruleset, render
@@ -120,17 +121,6 @@ class Deployed:
         return self.loaded or self.rules_written or self.hook.changed or self.retired
 
 
-def _write_atomic(path: Path, content: str) -> bool:
-    if path.exists() and path.read_text(encoding="utf-8") == content:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(content, encoding="utf-8")
-    tmp.chmod(0o644)
-    tmp.replace(path)
-    return True
-
-
 def intended(resolved: Resolved, fenced: list[Fenced] | None = None) -> Ruleset:
     """The ruleset this infra wants on the host (``fenced`` None: ask Incus which bridges to fence)."""
     warnings: list[str] = []
@@ -224,7 +214,7 @@ def deploy(resolved: Resolved, *, run_dir: Path = Path("/run/systemd/system")) -
         nft.check(load.text)
         nft.load(load.text)  # one transaction: the shared table goes as this one comes
     path = rules_file(wanted.table)
-    written = _write_atomic(path, wanted.text)
+    written = write_if_changed(path, wanted.text)
     result = hook.install(wanted.table, nft.binary(), path, run_dir=run_dir)
     retired = hook.retire_legacy(legacy_files(wanted.table, shared=shared), run_dir=run_dir)
     log.debug("table deployed", extra={"nft_table": wanted.table, "loaded": loaded, "replaced": replaced})

@@ -27,6 +27,7 @@ from anklume.engine.host import etc_dir
 from anklume.engine.resolved import Resolved
 from anklume.errors import IncusError
 from anklume.incus.run import query
+from anklume.network.bootfile import write_if_changed
 from anklume.network.errors import NetworkError
 from anklume.network.layer import END, Rule, from_json, parse, rules, text
 
@@ -107,17 +108,6 @@ def _add_missing(wanted: Iterable[Rule], current: set[Rule]) -> int:
     return added
 
 
-def _write(path: Path, content: str) -> bool:
-    if path.exists() and path.read_text(encoding="utf-8") == content:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(content, encoding="utf-8")
-    tmp.chmod(0o644)
-    tmp.replace(path)
-    return True
-
-
 def _names_this_infra(rule: Rule, resolved: Resolved, fenced: Iterable[tuple[str, str | None]]) -> bool:
     """Whether a rule names a bridge or subnet of this infra (no other infra's rule can: both are unique)."""
     bridges = {d.network_name for d in resolved.domains.values()} | {b for b, _ in fenced}
@@ -150,7 +140,7 @@ def apply(resolved: Resolved, table: str, fenced: Iterable[tuple[str, str | None
         if rule not in keep and rule in current and rule.pref != END:
             _ip("rule", "del", *rule.args())
             removed += 1
-    written = _write(path, text(wanted, table))
+    written = write_if_changed(path, text(wanted, table))
     log.debug("second layer applied", extra={"added": added, "removed": removed})
     return Layered(path, added, removed, written)
 
