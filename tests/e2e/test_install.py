@@ -11,6 +11,7 @@ and the framework (site.yml, roles, plugins) must all come with the package.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -38,6 +39,22 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path, timeout: float = 300) 
     return subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
 
 
+def _copy_of_the_checkout(target: Path) -> Path:
+    """Copy the files git tracks or would track (uncommitted edits included) into ``target``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = REPO / name
+        if source.is_file() and not source.is_symlink():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str], Path]]:
     """(bin directory of a fresh venv holding the wheel, its environment, a working directory)."""
@@ -46,9 +63,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     env["HOME"] = str(root / "home")
     env["PATH"] = f"{root / 'venv' / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin"
     (root / "home").mkdir()
+    source = _copy_of_the_checkout(root / "source")  # a build in the checkout would leave build/ behind
     wheels = root / "wheels"
     built = _run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(source)],
         env,
         root,
         INSTALL_TIMEOUT,
