@@ -10,8 +10,8 @@
 # It applies its own one-domain infra (domain bdp, 10.253.7.0/24, NAT off,
 # one machine), with its own host table (inet anklume_bench_dp) and boot
 # directory, and removes it at the end with `anklume destroy` (also on
-# failure). Run as root, under the shared Incus lock when others use the host:
-#   flock /tmp/anklume-incus.lock bash bench/disp.sh
+# failure). Run as root, on a host where nothing else uses Incus meanwhile:
+#   bash bench/disp.sh
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
