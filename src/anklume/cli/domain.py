@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from anklume.apply.selection import select_domains
 from anklume.cli import _present, plan_view
 from anklume.cli.context import YoloOpt, options
 from anklume.cli.snapshot_option import NoSnapshotOpt
@@ -17,8 +17,6 @@ app = typer.Typer(
     help="Domains: list them, reconcile Incus with them (apply), preview (check), compare (status).",
     no_args_is_help=True,
 )
-
-_DOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 DomainsArg = Annotated[
     list[str] | None,
@@ -48,23 +46,6 @@ def list_domains(ctx: typer.Context, *, yolo: YoloOpt = False) -> None:
         for d in resolved.domains.values()
     ]
     _present.table("Domains", ["domain", "trust", "subnet", "machines", "enabled"], rows)
-
-
-def _domains(directory: Path, names: list[str] | None, *, prune: bool = False) -> tuple[str, ...]:
-    """Validate domain names against the generated inventory.
-
-    With ``--prune`` a name infra.yml no longer declares is accepted: it
-    selects that removed domain's leftovers for deletion.
-    """
-    if not names:
-        return ()
-    known = {p.stem for p in (directory / "inventory").glob("*.yml")}
-    for name in names:
-        if not _DOMAIN_RE.match(name) or (name not in known and not prune):
-            listed = ", ".join(sorted(known)) or "none"
-            msg = f"unknown domain '{name}' (generated domains: {listed})"
-            raise UsageError(msg)
-    return tuple(dict.fromkeys(names))
 
 
 AdoptOpt = Annotated[
@@ -151,7 +132,7 @@ def apply(
         msg = "--no-provision and --force-provision contradict each other"
         raise UsageError(msg)
     req = PlaybookRequest(
-        domains=_domains(opts.directory, domains, prune=prune),
+        domains=select_domains(opts.directory, domains, prune=prune),
         prune=prune,
         recreate=recreate,
         adopt=adopt,
@@ -203,7 +184,7 @@ def check(ctx: typer.Context, domains: DomainsArg = None, *, adopt: AdoptOpt = F
     from anklume.apply.service import check_infra  # noqa: PLC0415 -- keep CLI start fast
 
     opts = options(ctx)
-    req = PlaybookRequest(domains=_domains(opts.directory, domains), adopt=adopt, verbose=opts.verbose)
+    req = PlaybookRequest(domains=select_domains(opts.directory, domains), adopt=adopt, verbose=opts.verbose)
     _warn_yolo(opts.directory, yolo)
     outcome, plan = check_infra(opts.directory, req)
     if outcome.rc != 0:
