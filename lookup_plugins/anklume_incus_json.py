@@ -11,17 +11,20 @@ a ``command`` task (about 0.3 s each on a 2-core host)::
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import Any
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
+from anklume.errors import IncusError
+from anklume.incus.run import run as incus_run
+
 DOCUMENTATION = """
 name: anklume_incus_json
 short_description: Run one incus client command and return its JSON output, parsed
 description:
-  - Runs C(incus) with the given terms as its arguments (an argv list, no shell) on the controller.
+  - Runs C(incus) (or C($ANKLUME_INCUS)) through anklume's incus runner, on the controller.
+  - The terms are its arguments, an argv list (no shell).
   - Fails with the command, its exit code and its standard error when it fails or prints no JSON.
 options:
   _terms:
@@ -51,18 +54,13 @@ class LookupModule(LookupBase):  # type: ignore[misc]  # ansible ships no type h
 
     def run(self, terms: list[Any], variables: dict[str, Any] | None = None, **kwargs: Any) -> list[Any]:
         """Return the parsed standard output of ``incus *terms`` as a one-element list."""
-        argv = ["incus", *(str(t) for t in terms)]
-        shown = " ".join(argv)
+        argv = [str(t) for t in terms]
         try:
-            proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=TIMEOUT_S)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            msg = f"cannot run {shown}: {exc}"
-            raise AnsibleLookupError(msg) from exc
-        if proc.returncode != 0:
-            msg = f"{shown} failed (exit {proc.returncode}): {proc.stderr.strip()}"
-            raise AnsibleLookupError(msg)
+            proc = incus_run(argv, timeout=TIMEOUT_S)  # the one incus runner: argv list, $ANKLUME_INCUS honoured
+        except (IncusError, ValueError, TypeError) as exc:
+            raise AnsibleLookupError(str(exc)) from exc
         try:
             return [json.loads(proc.stdout)]
         except ValueError as exc:
-            msg = f"{shown} printed no JSON: {exc}"
+            msg = f"incus {' '.join(argv)} printed no JSON: {exc}"
             raise AnsibleLookupError(msg) from exc
