@@ -103,8 +103,8 @@ class IncusNotFound(IncusError):
     def __init__(self, binary: str) -> None:
         self.binary = binary
         super().__init__(
-            f"incus client '{binary}' not found; run 'scripts/incus-setup.sh' (as root) "
-            "or set ANKLUME_INCUS to the incus binary"
+            f"incus client '{binary}' not found; install Incus (Debian: apt-get install incus; from a checkout "
+            "of anklume: make incus), or set ANKLUME_INCUS to the incus binary; 'anklume doctor' checks the host"
         )
 
 
