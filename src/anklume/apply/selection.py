@@ -17,7 +17,7 @@ def generated_domains(directory: Path) -> set[str]:
 
 
 def select_domains(directory: Path, names: list[str] | None, *, prune: bool = False) -> tuple[str, ...]:
-    """Return the named domains once each, in order; raise UsageError for an unknown one.
+    r"""Return the named domains once each, in order; raise UsageError for an unknown one.
 
     With ``prune`` a name infra.yml no longer declares is accepted: it selects
     that removed domain's leftovers for deletion. No name: every domain (``()``).
@@ -26,12 +26,17 @@ def select_domains(directory: Path, names: list[str] | None, *, prune: bool = Fa
     ()
     >>> select_domains(Path("/nonexistent"), ["old", "old"], prune=True)
     ('old',)
+    >>> try:
+    ...     select_domains(Path("/nonexistent"), ["old\n"], prune=True)
+    ... except UsageError:
+    ...     print("refused")
+    refused
     """
     if not names:
         return ()
     known = generated_domains(directory)
     for name in names:
-        if not _DOMAIN.match(name) or (name not in known and not prune):
+        if not _DOMAIN.fullmatch(name) or (name not in known and not prune):
             listed = ", ".join(sorted(known)) or "none"
             msg = f"unknown domain '{name}' (generated domains: {listed})"
             raise UsageError(msg)
