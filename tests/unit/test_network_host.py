@@ -16,6 +16,7 @@ from anklume.cli.main import main
 from anklume.network import deploy, fence, foreign, hook, nft, router
 from anklume.network.nft import normalize
 from anklume.network.nftsafe import table_for
+from anklume.network.owner import TableOwned, owner
 from tests.unit.network_infra import resolved
 
 NFT = shutil.which("nft") or shutil.which("nft", path="/usr/sbin:/sbin")
@@ -145,11 +146,11 @@ def test_deploy_refuses_a_table_holding_another_infra(monkeypatch: pytest.Monkey
     monkeypatch.setattr(nft, "check", lambda text: None)
     monkeypatch.setattr(nft, "load", lambda text: pytest.fail("must not load over another infra's table"))
     monkeypatch.setattr(nft, "list_table", lambda table: 'table inet anklume {\n\tcomment "anklume infra lab"\n}\n')
-    with pytest.raises(deploy.TableOwned) as raised:
+    with pytest.raises(TableOwned) as raised:
         deploy.deploy(infra, run_dir=tmp_path / "run")
     assert "infra 'lab', not of 'nettest'" in str(raised.value)
     assert "ANKLUME_NFT_TABLE" in str(raised.value)
-    assert deploy.owner(deploy.intended(infra).text) == "nettest"
+    assert owner(deploy.intended(infra).text) == "nettest"
 
 
 def test_deploy_keeps_its_own_table_whatever_the_project_name(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import difflib
 import logging
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,9 @@ from anklume.engine.resolved import Resolved
 from anklume.errors import UsageError
 from anklume.network import fence, foreign, hook, nft
 from anklume.network.bootfile import write_if_changed
-from anklume.network.errors import NetworkError
-from anklume.network.nftsafe import comment, table_for, table_name, text
-from anklume.network.ruleset import DEFAULT_TABLE, OWNER, Fenced, Ruleset, render
+from anklume.network.nftsafe import table_for, table_name
+from anklume.network.owner import TableOwned, as_stored, owner
+from anklume.network.ruleset import DEFAULT_TABLE, Fenced, Ruleset, render
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +134,7 @@ def _legacy(resolved: Resolved, name: str) -> bool:
     if overridden() or name == DEFAULT_TABLE:
         return False
     live = nft.list_table(DEFAULT_TABLE)
-    return live is not None and owner(live) in (None, owner("\t" + comment(OWNER + resolved.project_name)))
+    return live is not None and owner(live) in (None, as_stored(resolved.project_name))
 
 
 def status(resolved: Resolved) -> Status:
@@ -162,35 +161,6 @@ def status(resolved: Resolved) -> Status:
         wanted.warnings,
         legacy=live is None and _legacy(resolved, wanted.table),
     )
-
-
-_OWNER_LINE = re.compile(r'^\tcomment "' + re.escape(OWNER) + r'(.*)"$', re.MULTILINE)
-
-
-def owner(listing: str) -> str | None:
-    r"""Return the infra named by a live table's comment (None for a table without one).
-
-    >>> owner('table inet anklume {\n\tcomment "anklume infra lab"\n\tset bridges {\n')
-    'lab'
-    >>> owner('\t' + comment(OWNER + 'a "b"'))
-    'a b'
-    >>> owner('table inet anklume {\n\tset bridges {\n') is None
-    True
-    """
-    found = _OWNER_LINE.search(listing)
-    return found.group(1) if found else None
-
-
-class TableOwned(NetworkError):
-    """The table holds another infra's rules: replacing it would drop that infra's isolation."""
-
-    def __init__(self, table: str, other: str, mine: str) -> None:
-        super().__init__(
-            f"table inet {table} holds the host firewall of infra '{other}', not of '{text(mine)}': replacing it "
-            f"would remove the isolation of '{other}'s domains. Unset ANKLUME_NFT_TABLE (each infra then gets "
-            f"its own table, {table_for(mine)}) or give it another name; if '{other}' is gone, delete its "
-            f"table first (nft delete table inet {table})"
-        )
 
 
 def deploy(resolved: Resolved, *, run_dir: Path = Path("/run/systemd/system")) -> Deployed:

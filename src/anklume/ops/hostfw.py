@@ -33,16 +33,15 @@ class HostCleanup:
 def remove_host_firewall(resolved: Resolved) -> HostCleanup:
     """Delete the infra's table when it is this infra's, then its boot file and unit."""
     from anklume.network import deploy, hook, nft  # noqa: PLC0415 -- only when destroying everything
-    from anklume.network.nftsafe import comment  # noqa: PLC0415
-    from anklume.network.ruleset import OWNER  # noqa: PLC0415
+    from anklume.network.owner import as_stored, owner  # noqa: PLC0415
 
     name = deploy.table(resolved)
     listing = nft.list_table(name)
-    mine = deploy.owner("\t" + comment(OWNER + resolved.project_name))
+    mine = as_stored(resolved.project_name)
     removed_table = False
     note = ""
     if listing is not None:
-        if deploy.owner(listing) == mine:
+        if owner(listing) == mine:
             nft.run(["delete", "table", "inet", name])
             removed_table = True
         else:
