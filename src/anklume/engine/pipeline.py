@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from anklume.ai.holder import honour as honour_ai_holder
 from anklume.engine import write as writer
 from anklume.engine.enrich import enrich
 from anklume.engine.host import gather
@@ -31,7 +32,7 @@ def resolve(directory: Path, /, *, yolo: bool = False, check_roles: bool = True)
 
 def _resolve(directory: Path, /, *, yolo: bool, check_roles: bool) -> tuple[Document, Resolved]:
     doc = load(directory)
-    infra = validate(doc)
+    infra = honour_ai_holder(validate(doc), directory)  # anklume ai switch's record, when it fits
     policy = infra.global_.resource_policy
     host = gather(yolo=yolo, need_resources=policy is not None and policy is not False)
     resolved = enrich(infra, host, doc.source)
