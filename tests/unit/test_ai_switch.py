@@ -154,7 +154,7 @@ def recording_steps(log: list[str], running: set[str]) -> Steps:
         running=lambda g: g.name in running,
         stop=lambda g: log.append(f"stop:{g.name}"),
         start=lambda g: log.append(f"start:{g.name}"),
-        sync=lambda d: log.append(f"sync:{holder.read(d).holder if holder.read(d) else None}"),
+        sync=lambda d: log.append(f"sync:{getattr(holder.read(d), 'holder', None)}"),
         deploy=deploy,
     )
 
