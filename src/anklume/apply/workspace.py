@@ -27,8 +27,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-GENERATED_DIRS = ("group_vars", "host_vars")
-
+from anklume.vocab import VARS_DIRS
 
 PLAYBOOK = "site.yml"
 INVENTORY = "inventory"
@@ -53,7 +52,7 @@ def populate(stage: Path, infra_dir: Path, inventory: Sequence[Path], playbook: 
     inventory_dir.mkdir()
     for src in inventory:
         (inventory_dir / src.name).symlink_to(src.resolve())
-    for name in GENERATED_DIRS:
+    for name in VARS_DIRS:
         src = infra_dir / name
         if src.is_dir():
             (inventory_dir / name).symlink_to(src.resolve(), target_is_directory=True)

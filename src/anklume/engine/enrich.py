@@ -13,7 +13,7 @@ from typing import Any
 
 from anklume.engine import addressing as addr
 from anklume.engine.enrich_addresses import DomainNet, domain_nets, host_conflicts, machine_ips
-from anklume.engine.enrich_devices import config_text, persistent_data_devices, shared_volume_devices
+from anklume.engine.enrich_devices import persistent_data_devices, shared_volume_devices
 from anklume.engine.enrich_firewall import firewall_nics, router_conflicts
 from anklume.engine.enrich_rules import FIREWALL, limits, policies, with_firewall
 from anklume.engine.guard import guard
@@ -22,6 +22,7 @@ from anklume.engine.load import SourceMap
 from anklume.engine.model import Domain, Infra, Machine
 from anklume.engine.resolved import Resolved, ResolvedDomain, ResolvedMachine
 from anklume.errors import InfraError
+from anklume.vocab import text
 
 Derived = dict[str, dict[str, dict[str, str]]]
 
@@ -35,6 +36,7 @@ class _Ctx:
     ips: dict[str, str | None]
     devices: Derived
     limits: dict[str, dict[str, str]]
+    auto_added: frozenset[str]
 
 
 def nesting_prefix(infra: Infra, host: HostFacts) -> str:
@@ -48,7 +50,7 @@ def enrich(infra: Infra, host: HostFacts, sm: SourceMap, /) -> Resolved:
     """Return the resolved infra, or raise :class:`InfraError` with every problem."""
     prefix = nesting_prefix(infra, host)
     nets, problems = domain_nets(infra, sm)
-    infra = with_firewall(infra, nets)
+    infra, auto_added = with_firewall(infra, nets)
     ips, found = machine_ips(infra, nets, sm)
     problems += found
     bridges = {name: addr.bridge_name(name, prefix) for name in infra.domains}
@@ -62,7 +64,7 @@ def enrich(infra: Infra, host: HostFacts, sm: SourceMap, /) -> Resolved:
         raise InfraError(problems)
     nics = firewall_nics(infra, nets, bridges)
     devices = _merge(shared_volume_devices(infra), persistent_data_devices(infra), {FIREWALL: nics} if nics else {})
-    ctx = _Ctx(infra, prefix, ips, devices, added)
+    ctx = _Ctx(infra, prefix, ips, devices, added, auto_added)
     domains = {name: _domain(name, dom, nets[name], bridges[name], ctx) for name, dom in infra.domains.items()}
     if infra.global_.gpu_policy == "shared":
         gpus = [m.name for d in domains.values() for m in d.machines.values() if m.gpu]
@@ -125,21 +127,19 @@ def _profiles(dom: Domain) -> dict[str, dict[str, Any]] | None:
     for name, profile in dom.profiles.items():
         entry: dict[str, Any] = {}
         if profile.devices is not None:
-            entry["devices"] = {
-                dev: {k: config_text(v) for k, v in conf.items()} for dev, conf in profile.devices.items()
-            }
+            entry["devices"] = {dev: {k: text(v) for k, v in conf.items()} for dev, conf in profile.devices.items()}
         if profile.config is not None:
-            entry["config"] = {k: config_text(v) for k, v in profile.config.items()}
+            entry["config"] = {k: text(v) for k, v in profile.config.items()}
         out[name] = entry
     return out
 
 
 def _machine(name: str, m: Machine, domain: str, dom: Domain, ctx: _Ctx) -> ResolvedMachine:
-    config = {k: config_text(v) for k, v in (m.config or {}).items()}
+    config = {k: text(v) for k, v in (m.config or {}).items()}
     config.update({k: v for k, v in ctx.limits.get(name, {}).items() if k not in config})
     devices = dict(ctx.devices.get(name, {}))
     for dev, conf in (m.devices or {}).items():
-        devices[dev] = {k: config_text(v) for k, v in conf.items()}
+        devices[dev] = {k: text(v) for k, v in conf.items()}
     return ResolvedMachine(
         name=name,
         domain=domain,
@@ -162,5 +162,5 @@ def _machine(name: str, m: Machine, domain: str, dom: Domain, ctx: _Ctx) -> Reso
         boot_priority=m.boot_priority,
         snapshots_schedule=m.snapshots_schedule,
         snapshots_expiry=m.snapshots_expiry,
-        auto_added=name == FIREWALL and m.description.endswith("(added by anklume)"),
+        auto_added=name in ctx.auto_added,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from anklume.engine.model import Infra
+from anklume.vocab import persistent_device, shared_device
 
 Devices = dict[str, dict[str, str]]
 
@@ -37,7 +38,7 @@ def shared_volume_devices(infra: Infra) -> dict[str, Devices]:
                 device["readonly"] = "true"
             if volume.propagate:
                 device["propagation"] = "rshared"
-            out.setdefault(mname, {})[f"sv-{vname}"] = device
+            out.setdefault(mname, {})[shared_device(vname)] = device
     return out
 
 
@@ -56,16 +57,5 @@ def persistent_data_devices(infra: Infra) -> dict[str, Devices]:
                 }
                 if data.readonly:
                     device["readonly"] = "true"
-                out.setdefault(mname, {})[f"pd-{vname}"] = device
+                out.setdefault(mname, {})[persistent_device(vname)] = device
     return out
-
-
-def config_text(value: str | bool | int | float) -> str:
-    """Return an Incus configuration value as the string Incus stores.
-
-    >>> config_text(True), config_text(2), config_text("2GiB")
-    ('true', '2', '2GiB')
-    """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

@@ -9,7 +9,6 @@ from typing import Any
 
 from anklume.engine import addressing as addr
 from anklume.engine.enrich_addresses import DomainNet
-from anklume.engine.enrich_devices import config_text
 from anklume.engine.host import HostFacts
 from anklume.engine.load import SourceMap
 from anklume.engine.model import Infra, Machine, ResourcePolicy
@@ -17,16 +16,20 @@ from anklume.engine.references import AI_DOMAIN
 from anklume.engine.resolved import ResolvedPolicy
 from anklume.engine.resources import allocate
 from anklume.errors import Problem
+from anklume.vocab import text
 
 FIREWALL = "anklume-firewall"
 
 
-def with_firewall(infra: Infra, nets: dict[str, DomainNet]) -> Infra:
-    """Add the firewall VM to domain ``anklume`` unless it is declared somewhere."""
+def with_firewall(infra: Infra, nets: dict[str, DomainNet]) -> tuple[Infra, frozenset[str]]:
+    """Add the firewall VM to domain ``anklume`` unless it is declared somewhere.
+
+    Returns the infra and the names of the machines added.
+    """
     if infra.global_.firewall_mode != "vm" or "anklume" not in nets:
-        return infra
+        return infra, frozenset()
     if any(FIREWALL in (d.machines or {}) for d in infra.domains.values()):
-        return infra
+        return infra, frozenset()
     firewall = Machine(
         description="Firewall routing between domains (added by anklume)",
         type="vm",
@@ -38,7 +41,7 @@ def with_firewall(infra: Infra, nets: dict[str, DomainNet]) -> Infra:
     anklume = infra.domains["anklume"]
     machines = {**(anklume.machines or {}), FIREWALL: firewall}
     domains = {**infra.domains, "anklume": anklume.model_copy(update={"machines": machines})}
-    return infra.model_copy(update={"domains": domains})
+    return infra.model_copy(update={"domains": domains}), frozenset({FIREWALL})
 
 
 def limits(
@@ -52,7 +55,7 @@ def limits(
         warnings.append("could not read the host's CPUs and memory: resource_policy skipped")
         return {}
     machines = {
-        mname: (m.weight, {k: config_text(v) for k, v in (m.config or {}).items()})
+        mname: (m.weight, {k: text(v) for k, v in (m.config or {}).items()})
         for d in infra.domains.values()
         if d.enabled
         for mname, m in (d.machines or {}).items()

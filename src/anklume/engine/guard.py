@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from anklume.engine import addressing as addr
-from anklume.engine.enrich_devices import config_text
 from anklume.engine.enrich_firewall import firewall_home, nic_name
 from anklume.engine.enrich_rules import FIREWALL
 from anklume.engine.guard_devices import Escape, Owner, device_escapes
@@ -24,6 +23,7 @@ from anklume.engine.host import HostFacts
 from anklume.engine.load import KeyPath, SourceMap
 from anklume.engine.model import ConfigValue, Domain, Infra, Machine
 from anklume.errors import Problem
+from anklume.vocab import text
 
 PRIVILEGED_HINT = "use type: vm, or run inside a VM (/etc/anklume/vm_nested: true), or pass --yolo"
 PRIVILEGED = "security.privileged"
@@ -43,7 +43,7 @@ CONFIG_OFF = {"security.syscalls.deny_default": "turns the default syscall deny 
 
 
 def _text(value: ConfigValue) -> str:
-    return config_text(value).strip().lower()
+    return text(value).strip().lower()
 
 
 def truthy(value: ConfigValue) -> bool:

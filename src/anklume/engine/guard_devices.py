@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from anklume.engine.enrich_devices import config_text
 from anklume.engine.guard_paths import inside, system_path
 from anklume.engine.load import KeyPath
 from anklume.engine.model import ConfigValue
+from anklume.vocab import text
 
 #: NIC keys that keep one instance from spoofing another, and what turning each off allows.
 FILTERS = {
@@ -53,7 +53,7 @@ class Owner:
 
 
 def _off(value: ConfigValue) -> bool:
-    return config_text(value).strip().lower() in {"false", "0", "no", "off"}
+    return text(value).strip().lower() in {"false", "0", "no", "off"}
 
 
 def nic_escapes(dev: str, conf: Mapping[str, ConfigValue], owner: Owner) -> list[Escape]:

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from anklume.vocab import DEFAULT_IMAGE, DEFAULT_POOL
+
 NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 PROJECT = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 IPV4 = r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$"
@@ -104,7 +106,7 @@ class Global(Model):
     base_subnet: Annotated[str, StringConstraints(pattern=r"^10\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$")] = Field(
         "10.100", description="Legacy mode only: subnets are <base_subnet>.<subnet_id>.0/24."
     )
-    default_os_image: ImageRef = Field("images:debian/13", description="Image of machines that name none.")
+    default_os_image: ImageRef = Field(DEFAULT_IMAGE, description="Image of machines that name none.")
     default_connection: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
     default_user: Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_-]*$")] | None = None
     gpu_policy: Literal["exclusive", "shared"] = "exclusive"
@@ -130,7 +132,7 @@ class Profile(Model):
 class StorageVolume(Model):
     """A custom storage volume attached to the machine."""
 
-    pool: ProfileName = "default"
+    pool: ProfileName = DEFAULT_POOL
     size: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)?[KMGTP]i?B$")] | None = None
     path: AbsPath | None = None
 

@@ -29,10 +29,10 @@ from anklume.engine import safeio
 from anklume.engine.managed import GeneratedFileError, extract
 from anklume.engine.write import read_text
 from anklume.engine.yamlsrc import load_bounded
+from anklume.vocab import GENERATED_DIRS
 
 log = logging.getLogger(__name__)
 
-GENERATED_DIRS = ("inventory", "group_vars", "host_vars")
 ALWAYS_EXPECTED = Path("group_vars/all.yml")
 _KEYS = ("instance_ephemeral", "domain_ephemeral")
 

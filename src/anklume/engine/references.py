@@ -10,6 +10,7 @@ from __future__ import annotations
 from anklume.engine.load import SourceMap
 from anklume.engine.model import Infra
 from anklume.errors import Problem
+from anklume.vocab import HOST_DIR_PREFIXES
 
 AI_DOMAIN = "ai-tools"
 #: Names Ansible gives a meaning of its own (implicit groups and host) or that
@@ -72,7 +73,7 @@ def _profiles_and_devices(infra: Infra, sm: SourceMap) -> list[Problem]:
                 if "type" not in conf:
                     msg = "device has no 'type' (disk, nic, gpu, ...)"
                     problems.append(sm.problem((*base, "devices", dev), msg))
-                if dev.startswith(("sv-", "pd-")):
+                if dev.startswith(HOST_DIR_PREFIXES):
                     msg = "names starting with sv- or pd- are reserved (shared volumes, persistent data)"
                     problems.append(sm.problem((*base, "devices", dev), msg))
     return problems

@@ -26,7 +26,7 @@ from anklume.errors import AnklumeError, UsageError
 from anklume.incus.run import query, run
 from anklume.ops.live import DISPOSABLE, all_instances, config, ipv4, of_infra
 from anklume.ops.targets import Target
-from anklume.plan.model import DOMAIN, INFRA
+from anklume.vocab import DOMAIN, INFRA
 
 if TYPE_CHECKING:
     from anklume.doctor import Check

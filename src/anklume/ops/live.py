@@ -13,7 +13,7 @@ from typing import Any
 
 from anklume.incus.run import binary, project_argv, query
 from anklume.ops.targets import Target
-from anklume.plan.model import INFRA, PROTECT, PROVISIONED
+from anklume.vocab import INFRA, PROTECT, PROVISIONED
 
 DISPOSABLE = "user.anklume.disposable"
 """Config key marking a disposable instance (its value: the pid of the CLI that opened it)."""

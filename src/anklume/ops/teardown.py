@@ -17,7 +17,7 @@ from typing import Any
 
 from anklume.incus.run import query, run
 from anklume.ops.live import DISPOSABLE, JsonObj, all_instances, config, is_protected
-from anklume.plan.model import DOMAIN, INFRA, owned
+from anklume.vocab import DOMAIN, INFRA, owned
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from typing import Any
 from anklume.errors import PlanError
 from anklume.plan import values
 from anklume.plan.machines import instance
-from anklume.plan.model import Declared, Domain, Profile, ownership
+from anklume.plan.model import Declared, Domain, Profile
+from anklume.vocab import DEFAULT_IMAGE, DEFAULT_POOL, DEFAULT_PROFILE, NIC, nic, ownership, text
 
 DHCP_GATEWAY = "ipv4.dhcp.gateway"
 """Bridge key of the default gateway DHCP hands out; anklume sets it only for a ``router``, and removes it otherwise."""
@@ -56,7 +57,7 @@ def network_config(domain: str, net: Mapping[str, Any], nat: object) -> dict[str
     config = {
         "ipv4.address": f"{net['gateway']}/{subnet.prefixlen}",
         "ipv4.dhcp.ranges": dhcp_range(str(subnet)),
-        "ipv4.nat": values.text(True if nat is None else bool(nat)),
+        "ipv4.nat": text(True if nat is None else bool(nat)),
         "ipv6.address": "none",
         **ownership(domain),
     }
@@ -80,17 +81,11 @@ def _default_profile(name: str, project: str, network: str, pool: str, extra: An
     spec = extra if isinstance(extra, Mapping) else {}
     devices: dict[str, dict[str, str]] = {
         "root": {"type": "disk", "path": "/", "pool": pool},
-        "eth0": {
-            "type": "nic",
-            "network": network,
-            "name": "eth0",
-            "security.mac_filtering": "true",
-            "security.ipv4_filtering": "true",
-        },
+        NIC: nic(network),
     }
     devices.update(values.devices(spec.get("devices"), f"profile {project}/default"))
     return Profile(
-        name="default",
+        name=DEFAULT_PROFILE,
         project=project,
         domain=name,
         config=values.config(spec.get("config"), f"profile {project}/default"),
@@ -99,7 +94,7 @@ def _default_profile(name: str, project: str, network: str, pool: str, extra: An
     )
 
 
-def domain(gv: Mapping[str, Any], *, pool: str = "default", infra: str = "") -> Domain:
+def domain(gv: Mapping[str, Any], *, pool: str = DEFAULT_POOL, infra: str = "") -> Domain:
     """Return one domain from its group variables."""
     name = values.resource_name(str(gv.get("domain_name", "")), "domain")
     project = values.resource_name(str(gv.get("incus_project", name)), "project")
@@ -110,9 +105,9 @@ def domain(gv: Mapping[str, Any], *, pool: str = "default", infra: str = "") -> 
     network = values.resource_name(str(net["name"]), "network")
     nat = net.get("nat", gv.get("domain_nat"))
     raw_profiles = gv.get("incus_profiles") or {}
-    profiles = {"default": _default_profile(name, project, network, pool, raw_profiles.get("default"))}
+    profiles = {DEFAULT_PROFILE: _default_profile(name, project, network, pool, raw_profiles.get(DEFAULT_PROFILE))}
     for pname, spec in raw_profiles.items():
-        if pname == "default":
+        if pname == DEFAULT_PROFILE:
             continue
         body = spec if isinstance(spec, Mapping) else {}
         what = f"profile {project}/{pname}"
@@ -154,8 +149,8 @@ def declare(
     ('10.120.0.1', 'images:debian/13')
     """
     opts = settings or {}
-    pool = str(opts.get("storage_pool") or "default")
-    default_image = str(opts.get("default_os_image") or "images:debian/13")
+    pool = str(opts.get("storage_pool") or DEFAULT_POOL)
+    default_image = str(opts.get("default_os_image") or DEFAULT_IMAGE)
     infra = str(opts.get("infra") or "")
     doms = {d.name: d for d in (domain(gv, pool=pool, infra=infra) for gv in domains)}
     instances = []

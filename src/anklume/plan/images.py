@@ -10,7 +10,8 @@ use); the role checks the remote answers before any instance is created.
 from __future__ import annotations
 
 from anklume.plan.action import Action
-from anklume.plan.model import Declared, Instance, Live, PlanOptions, owned
+from anklume.plan.model import Declared, Instance, Live, PlanOptions
+from anklume.vocab import owned
 
 
 def split(image: str) -> tuple[str, str]:

@@ -14,9 +14,10 @@ from typing import Any
 
 from anklume.plan.action import Action, Change
 from anklume.plan.diff import config_changes, device_changes, prefixed
-from anklume.plan.model import IMAGE, Declared, Instance, Live, PlanOptions
+from anklume.plan.model import Declared, Instance, Live, PlanOptions
 from anklume.plan.projects import adopt_or_conflict, mine, orphan_verdict
 from anklume.plan.scope import domain_of, doomed_instances, managed_in_scope, protected
+from anklume.vocab import IMAGE
 
 
 def create_data(inst: Instance) -> dict[str, Any]:

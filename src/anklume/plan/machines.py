@@ -9,16 +9,16 @@ storage volumes (volume ``<instance>-<name>``).
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
+from anklume import vocab
 from anklume.errors import PlanError
 from anklume.plan import values
-from anklume.plan.model import IMAGE, PROTECT, Domain, Instance, Volume, ownership
+from anklume.plan.model import Domain, Instance, Volume
+from anklume.vocab import IMAGE, NIC, PROTECT, ownership
 
 TYPES = {"lxc": "container", "vm": "virtual-machine"}
-HOST_DIR_PREFIXES = ("sv-", "pd-")
 
 
 def _instance_config(hv: Mapping[str, Any], dom: str, image: str, what: str, infra: str) -> dict[str, str]:
@@ -29,25 +29,12 @@ def _instance_config(hv: Mapping[str, Any], dom: str, image: str, what: str, inf
         "snapshots.schedule": hv.get("instance_snapshots_schedule"),
         "snapshots.expiry": hv.get("instance_snapshots_expiry"),
     }
-    cfg.update({k: values.text(v) for k, v in optional.items() if v is not None})
+    cfg.update({k: vocab.text(v) for k, v in optional.items() if v is not None})
     if not bool(hv.get("instance_ephemeral", False)):
         cfg[PROTECT] = "true"
     cfg.update(ownership(dom, infra))
     cfg[IMAGE] = image
     return cfg
-
-
-def _nic(dom: Domain, ip: str, base: Mapping[str, str] | None) -> dict[str, str]:
-    nic = {
-        "type": "nic",
-        "network": dom.network,
-        "name": "eth0",
-        "security.mac_filtering": "true",
-        "security.ipv4_filtering": "true",
-    }
-    nic.update(base or {})
-    nic["ipv4.address"] = str(ipaddress.IPv4Address(ip))
-    return nic
 
 
 def instance(hv: Mapping[str, Any], dom: Domain, *, default_image: str, infra: str = "") -> Instance:
@@ -61,27 +48,29 @@ def instance(hv: Mapping[str, Any], dom: Domain, *, default_image: str, infra: s
     image = values.image_name(str(hv.get("instance_os_image") or default_image), what)
     devs = values.devices(hv.get("instance_devices"), what)
     if hv.get("instance_ip"):
-        devs["eth0"] = _nic(dom, str(hv["instance_ip"]), devs.get("eth0"))
+        devs[NIC] = vocab.nic(dom.network, str(hv["instance_ip"]), devs.get(NIC))
     if hv.get("instance_gpu") and not any(d.get("type") == "gpu" for d in devs.values()):
         devs["gpu"] = {"type": "gpu"}
     volumes = []
     for vol, spec in (hv.get("instance_storage_volumes") or {}).items():
         body = spec if isinstance(spec, Mapping) else {}
-        vname = values.resource_name(f"{name}-{vol}", "storage volume")
-        pool = values.resource_name(str(body.get("pool") or "default"), "storage pool")
-        volumes.append(Volume(pool=pool, name=vname, size=values.text(body.get("size"))))
-        devs[values.resource_name(f"vol-{vol}", "device")] = {
+        vname = values.resource_name(vocab.volume_name(name, vol), "storage volume")
+        pool = values.resource_name(str(body.get("pool") or vocab.DEFAULT_POOL), "storage pool")
+        volumes.append(Volume(pool=pool, name=vname, size=vocab.text(body.get("size"))))
+        devs[values.resource_name(vocab.volume_device(vol), "device")] = {
             "type": "disk",
             "pool": pool,
             "source": vname,
-            "path": str(body.get("path") or f"/srv/{vol}"),
+            "path": str(body.get("path") or vocab.volume_path(vol)),
         }
     host_dirs = {
         dev: spec["source"]
         for dev, spec in devs.items()
-        if dev.startswith(HOST_DIR_PREFIXES) and spec.get("source", "").startswith("/")
+        if dev.startswith(vocab.HOST_DIR_PREFIXES) and spec.get("source", "").startswith("/")
     }
-    profiles = tuple(values.resource_name(str(p), "profile") for p in hv.get("instance_profiles") or ["default"])
+    profiles = tuple(
+        values.resource_name(str(p), "profile") for p in hv.get("instance_profiles") or [vocab.DEFAULT_PROFILE]
+    )
     return Instance(
         name=name,
         project=dom.project,

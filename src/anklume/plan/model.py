@@ -11,39 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-MANAGED = "user.anklume.managed"
-DOMAIN = "user.anklume.domain"
-INFRA = "user.anklume.infra"
-IMAGE = "user.anklume.image"
-PROVISIONED = "user.anklume.provisioned"
-PROTECT = "security.protection.delete"
+from anklume.vocab import DEFAULT_PROFILE, INFRA
 
 Config = Mapping[str, str]
 Devices = Mapping[str, Mapping[str, str]]
 JsonObj = Mapping[str, Any]
-
-
-def owned(config: Mapping[str, Any] | None) -> bool:
-    """Say whether a resource's config carries anklume's ownership mark.
-
-    >>> owned({"user.anklume.managed": "true"}), owned({}), owned(None)
-    (True, False, False)
-    """
-    return str((config or {}).get(MANAGED, "")).lower() == "true"
-
-
-def ownership(domain: str, infra: str = "") -> dict[str, str]:
-    """Return the ownership keys of a resource of ``domain`` (of the infra ``infra``).
-
-    >>> ownership("pro")
-    {'user.anklume.managed': 'true', 'user.anklume.domain': 'pro'}
-    >>> ownership("pro", "lab")["user.anklume.infra"]
-    'lab'
-    """
-    keys = {MANAGED: "true", DOMAIN: domain}
-    if infra:
-        keys[INFRA] = infra
-    return keys
 
 
 @dataclass(frozen=True)
@@ -76,7 +48,7 @@ class Instance:
     domain: str
     type: str
     image: str
-    profiles: tuple[str, ...] = ("default",)
+    profiles: tuple[str, ...] = (DEFAULT_PROFILE,)
     config: Config = field(default_factory=dict)
     devices: Devices = field(default_factory=dict)
     description: str = ""

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from anklume.plan.model import DOMAIN, PROTECT, Declared, JsonObj, Live, PlanOptions, owned
+from anklume.plan.model import Declared, JsonObj, Live, PlanOptions
+from anklume.vocab import DOMAIN, PROTECT, owned
 
 
 def domain_of(obj: JsonObj) -> str:

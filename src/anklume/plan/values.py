@@ -12,23 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from anklume.errors import PlanError
+from anklume.vocab import text
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,62}")
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]*")
 _IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/+-]*")
-
-
-def text(value: object) -> str:
-    """Spell a YAML value as Incus stores it.
-
-    >>> text(True), text(False), text(3), text("x"), text(None)
-    ('true', 'false', '3', 'x', '')
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def config(raw: Mapping[str, Any] | None, what: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from anklume.plan.model import PROVISIONED
+from anklume.vocab import PROVISIONED
 
 INFRA_ONLY = frozenset({"incus_all_images"})
 """Variables only the infra play reads: never part of a machine's fingerprint."""
