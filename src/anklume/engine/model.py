@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from anklume.engine.model_portal import FilePolicy, FilePortal
+
 from anklume.vocab import DEFAULT_IMAGE, DEFAULT_POOL
 
 NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
@@ -179,6 +181,7 @@ class Domain(Model):
     nat: bool = Field(True, description="false: the domain's bridge gets no NAT (no route out).")
     profiles: dict[ProfileName, Profile] | None = None
     machines: dict[MachineName, Machine] | None = None
+    file_portal: FilePortal | None = Field(None, description="What 'anklume portal copy' may do here (absent: nothing).")
 
 
 class Policy(Model):
@@ -210,3 +213,4 @@ class Infra(Model):
     domains: dict[DomainName, Domain]
     network_policies: list[Policy] | None = None
     shared_volumes: dict[VolumeName, SharedVolume] | None = None
+    file_policies: list[FilePolicy] | None = Field(None, description="Which domains may send files to which.")

@@ -20,6 +20,7 @@ from anklume.engine.load import Document, KeyPath, SourceMap
 from anklume.engine.managed import CLOSE, OPEN
 from anklume.engine.model import PATTERN_HELP as PATTERNS
 from anklume.engine.model import Infra
+from anklume.engine.model_portal import check_portal
 from anklume.engine.references import check_references
 from anklume.errors import InfraError, Problem
 
@@ -35,7 +36,7 @@ def validate(doc: Document, /) -> Infra:
         raise InfraError(doc.problems + unsafe + found) from None
     if unsafe:
         raise InfraError(doc.problems + unsafe)
-    problems = doc.problems + check_references(infra, doc.source)
+    problems = doc.problems + check_references(infra, doc.source) + check_portal(infra, doc.source)
     if problems:
         raise InfraError(problems)
     return infra
