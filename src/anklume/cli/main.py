@@ -77,7 +77,7 @@ def _register() -> None:
 
     disp.register(app)
     destroy.register(app)
-    for name in ("image", "network", "console", "telemetry", "dev", "instance", "snapshot", "ai"):
+    for name in ("image", "network", "console", "telemetry", "dev", "instance", "snapshot", "ai", "portal"):
         try:
             module = __import__(f"anklume.cli.{name}", fromlist=["app"])
         except ModuleNotFoundError as exc:
