@@ -77,7 +77,10 @@ def _register() -> None:
 
     disp.register(app)
     destroy.register(app)
-    for name in ("image", "network", "console", "telemetry", "dev", "instance", "snapshot", "ai", "portal"):
+    from anklume.cli import import_cmd  # noqa: PLC0415 -- registration only
+
+    app.command("import")(import_cmd.import_infra)
+    for name in ("image", "network", "console", "telemetry", "dev", "instance", "snapshot", "ai", "portal", "golden"):
         try:
             module = __import__(f"anklume.cli.{name}", fromlist=["app"])
         except ModuleNotFoundError as exc:
