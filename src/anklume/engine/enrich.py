@@ -116,6 +116,7 @@ def _domain(name: str, dom: Domain, net: DomainNet, bridge: str, ctx: _Ctx) -> R
         nat=dom.nat,
         profiles=_profiles(dom),
         machines=machines,
+        package_proxy=ctx.infra.global_.package_proxy if dom.package_proxy is None else dom.package_proxy,
     )
 
 

@@ -122,6 +122,7 @@ class Global(Model):
     resource_policy: ResourcePolicy | bool | None = None
     shared_volumes_base: AbsPath = "/srv/anklume/shares"
     persistent_data_base: AbsPath = "/srv/anklume/data"
+    package_proxy: bool = Field(False, description="Default of every domain's package_proxy.")
 
 
 class Profile(Model):
@@ -179,6 +180,9 @@ class Domain(Model):
     ai_provider: Literal["local", "cloud", "local-first"] = "local"
     ai_sanitize: bool | Literal["always"] | None = None
     nat: bool = Field(True, description="false: the domain's bridge gets no NAT (no route out).")
+    package_proxy: bool | None = Field(
+        None, description="true: its instances use the host's package proxy (apt, pip, npm); default: global's."
+    )
     profiles: dict[ProfileName, Profile] | None = None
     machines: dict[MachineName, Machine] | None = None
     file_portal: FilePortal | None = Field(None, description="What 'anklume portal copy' may do here (absent: nothing).")

@@ -14,6 +14,7 @@ import yaml
 
 from anklume.engine.enrich_firewall import routers
 from anklume.engine.resolved import Resolved, ResolvedDomain, ResolvedMachine
+from anklume.proxy.spec import proxy_var
 
 try:
     from yaml import CSafeDumper as _BaseDumper
@@ -119,6 +120,7 @@ def domain_vars(dom: ResolvedDomain, router: str | None = None) -> dict[str, Any
             "incus_network": network,
             "subnet_id": dom.subnet_id,
             "incus_profiles": dom.profiles,
+            "anklume_package_proxy": proxy_var(dom.gateway) if dom.package_proxy else None,
         }
     )
 

@@ -59,6 +59,7 @@ class ResolvedDomain:
     nat: bool
     profiles: dict[str, dict[str, Any]] | None
     machines: dict[str, ResolvedMachine]
+    package_proxy: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from anklume.engine.resolved import Resolved, ResolvedPolicy
+from anklume.proxy.spec import PORTS
 
 HOST = "host"
 DNS_PORT = 53
@@ -135,6 +136,7 @@ def allows(
     Inside a domain everything is allowed; the host reaches every domain
     (with ``host_access: policies``, only through a flow); a domain reaches
     DHCP and DNS on its gateway; everything else needs a flow.
+    Domains that opt in to ``package_proxy`` also reach the proxy ports.
     """
     if source[0] == target[0] and source[0] != HOST:
         return True
@@ -142,5 +144,12 @@ def allows(
         return True
     if target[0] == HOST and (port == DNS_PORT or (protocol == "udp" and port == DHCP_PORT)):
         return True
+    if target[0] == HOST and protocol == "tcp" and port in PORTS and _proxied(resolved, source[0]):
+        return True  # the package proxy on the domain's gateway
     found, _ = flows(resolved)
     return any(f.source.covers(*source) and f.target.covers(*target) and f.matches(protocol, port) for f in found)
+
+
+def _proxied(resolved: Resolved, domain: str) -> bool:
+    dom = resolved.domains.get(domain)
+    return dom is not None and dom.package_proxy and dom.enabled

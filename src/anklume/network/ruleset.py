@@ -23,6 +23,7 @@ from anklume.engine.resolved import Resolved
 from anklume.network.flowrules import forward_rule, input_rule, output_rule, reply_rule, service
 from anklume.network.nftsafe import comment, table_name, text
 from anklume.network.policy import DHCP_PORT, DNS_PORT, Flow, flows, ifname
+from anklume.network.proxyrules import proxy_rules
 
 __all__ = [
     "DEFAULT_TABLE",
@@ -120,7 +121,7 @@ def _forward(resolved: Resolved, found: list[Flow], bridges: list[_Bridge]) -> l
     return rules
 
 
-def _input(found: list[Flow], bridges: list[_Bridge]) -> list[str]:
+def _input(found: list[Flow], bridges: list[_Bridge], proxy: list[str]) -> list[str]:
     rules = [
         "iifname != @bridges accept " + comment("not from a domain: left alone"),
         "ct state invalid drop",
@@ -137,6 +138,7 @@ def _input(found: list[Flow], bridges: list[_Bridge]) -> list[str]:
             f"{to_gw} meta l4proto {{ tcp, udp }} th dport {DNS_PORT} accept {comment('DNS of ' + b.name)}",
             f"{to_gw} meta l4proto icmp accept {comment('ICMP to the gateway of ' + b.name)}",
         ]
+    rules += proxy
     for flow in found:
         rule = input_rule(flow)
         if rule:
@@ -198,7 +200,7 @@ def render(
         "",
         *_chain("forward", "forward", _forward(resolved, found, bridges)),
         "",
-        *_chain("input", "input", _input(found, bridges)),
+        *_chain("input", "input", _input(found, bridges, proxy_rules(resolved))),
         *(["", *_chain("output", "output", _output(found))] if resolved.host_access == "policies" else []),
         "}",
     ]
