@@ -63,8 +63,10 @@ class ProxyPlan:
 
     table: str
     gateways: tuple[str, ...]
+    domains: tuple[str, ...] = ()
 
 
 def plan(resolved: Resolved, table: str) -> ProxyPlan:
     """The proxy of an infra: empty gateways means no proxy (stop it if it runs)."""
-    return ProxyPlan(table, tuple(d.gateway for d in opted_in(resolved)))
+    found = opted_in(resolved)
+    return ProxyPlan(table, tuple(d.gateway for d in found), tuple(d.name for d in found))
