@@ -80,7 +80,8 @@ def _register() -> None:
     from anklume.cli import import_cmd  # noqa: PLC0415 -- registration only
 
     app.command("import")(import_cmd.import_infra)
-    for name in ("image", "network", "console", "telemetry", "dev", "instance", "snapshot", "ai", "portal", "golden", "proxy"):
+    groups = ("image", "network", "console", "telemetry", "dev", "instance", "snapshot", "ai", "portal", "golden")
+    for name in (*groups, "proxy"):
         try:
             module = __import__(f"anklume.cli.{name}", fromlist=["app"])
         except ModuleNotFoundError as exc:
