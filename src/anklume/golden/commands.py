@@ -51,6 +51,9 @@ def run_derive(directory: Path, template_name: str, new: str, domain: str, *, st
     targets.check_name(new, "instance")
     template = find_template(resolved, template_name)
     project = resolved.domains[domain].incus_project
+    if not ops.project_exists(project):
+        msg = f"domain {domain} has no Incus project yet; run 'anklume domain apply {domain}' first"
+        raise UsageError(msg)
     machine = resolved.machines().get(new)
     declared, instance, profiles = None, new, ["default"]
     if machine is not None:

@@ -46,6 +46,11 @@ def exists(project: str, name: str) -> bool:
     return run(["info", name], project=project, check=False).returncode == 0
 
 
+def project_exists(project: str) -> bool:
+    """Say whether the Incus project exists."""
+    return run(["project", "show", project], check=False).returncode == 0
+
+
 def stamp(now: datetime | None = None) -> str:
     """An ISO 8601 UTC time, to the second.
 
