@@ -127,14 +127,20 @@ def _pidfile(table: str, name: str) -> Path:
 
 
 def _running_pid(table: str, d: Daemon) -> int | None:
-    """The pid of the daemon when its pid file names a live process running its exact command."""
-    path = _pidfile(table, d.name)
+    """The pid of the daemon when its pid file (root's) names a live process of the proxy's user.
+
+    The command line is not compared: gunicorn runs through its script's
+    interpreter and verdaccio renames its process.
+    """
     try:
-        pid = int(path.read_text(encoding="utf-8"))
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+        pid = int(_pidfile(table, d.name).read_text(encoding="utf-8"))
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
     except (OSError, ValueError):
         return None
-    return pid if [c.decode() for c in cmdline] == d.argv else None
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    uid = fields.get("Uid", "").split()
+    alive = not fields.get("State", "Z").strip().startswith("Z")
+    return pid if alive and uid[:1] == [str(pwd.getpwnam(USER).pw_uid)] else None
 
 
 def _wait_ready(table: str, d: Daemon, proc: subprocess.Popen[bytes] | None) -> None:
@@ -180,20 +186,26 @@ def start(table: str, d: Daemon, *, restart: bool = False) -> bool:
 
 
 def _spawn(table: str, d: Daemon) -> bool:
+    what = f"starting {d.name}"
+    if answers(d.listen):
+        raise ProxyError(what, f"another process already listens on {d.listen[0]}:{d.listen[1]}")
     log = state_root() / table / "var" / "log" / f"{d.name}.out"
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            d.argv,
-            env=d.env,
-            cwd=state_root(),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            user=USER,
-            group=USER,
-            extra_groups=[],
-        )
+    try:
+        with log.open("ab") as out:
+            proc = subprocess.Popen(
+                d.argv,
+                env=d.env,
+                cwd=state_root(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                user=USER,
+                group=USER,
+                extra_groups=[],
+            )
+    except OSError as exc:
+        raise ProxyError(what, str(exc)) from None
     _pidfile(table, d.name).write_text(f"{proc.pid}\n", encoding="utf-8")
     _wait_ready(table, d, proc)
     return True

@@ -87,7 +87,9 @@ def ensure_pip() -> bool:
     wanted = "\n".join(PIP_PACKAGES) + "\n"
     if marker.exists() and marker.read_text(encoding="utf-8") == wanted and (venv / "bin" / "gunicorn").exists():
         return False
-    _run([sys.executable, "-m", "venv", "--clear", str(venv)], what="creating the proxpi environment")
+    # the daemons run as an unprivileged user: the interpreter must be one it can read (not a root-only pyenv)
+    python = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
+    _run([python, "-m", "venv", "--clear", str(venv)], what="creating the proxpi environment")
     _run([str(venv / "bin" / "pip"), "install", "--quiet", *PIP_PACKAGES], what="installing proxpi from PyPI")
     marker.write_text(wanted, encoding="utf-8")
     return True
