@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,7 +95,7 @@ def build(
     by_net = {str(n.get("name")): n for n in networks}
     domains: dict[str, dict[str, Any]] = {}
     subnets: dict[str, str] = {}
-    seen: Counter[str] = Counter()
+    seen: dict[str, list[str]] = {}
     for proj in projects:
         domain = proj.name.removeprefix(prefix)
         problem = name_problem("domain", domain, 11)
@@ -130,7 +129,7 @@ def build(
             if problem:
                 imported.problems.append(f"project {proj.name}: {problem}")
                 continue
-            seen[name] += 1
+            seen.setdefault(name, []).append(proj.name)
             entry = machine(inst, images=proj.images, subnet=subnet, include=patterns, notes=imported.notes)
             imported.problems += _keys_problems(f"instance {proj.name}/{name}", entry)
             nic = (inst.get("devices") or {}).get(NIC) or {}
@@ -142,7 +141,9 @@ def build(
         body["machines"] = machines
         domains[domain] = body
     imported.problems += [
-        f"machine {n!r} exists in {c} projects: names must be unique" for n, c in seen.items() if c > 1
+        f"machine {n!r} exists in projects {', '.join(p)}: machine names must be unique across domains"
+        for n, p in seen.items()
+        if len(p) > 1
     ]
     imported.problems += [f"machine {n!r} has the name of a domain" for n in seen if n in domains]
     imported.document = document(project_name, domains, subnets, imported.notes.warnings)
