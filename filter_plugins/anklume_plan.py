@@ -7,13 +7,15 @@ Usage in ``site.yml`` and the roles::
 
     {{ anklume_inputs | anklume_plan_all(live, options) }}
     {{ anklume_inputs | anklume_plan('networks', live, options) }}
-    {{ {'a': '1'} | anklume_kv }}            -> ['a=1']
+    {{ actions | anklume_commands('create') }}   -> [{label, argv, stdin?}, ...]
+    {{ live | anklume_started(started, 3) }}     -> {stopped: [...], unsettled: [...]}
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +24,13 @@ from ansible.errors import AnsibleFilterError
 try:
     from anklume.errors import AnklumeError
     from anklume.plan import run as _run
+    from anklume.plan import started as _started
     from anklume.provision import fingerprint, provision_vars, provisioned, role_digests
 except ImportError:  # the framework checkout is used without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
     from anklume.errors import AnklumeError
     from anklume.plan import run as _run
+    from anklume.plan import started as _started
     from anklume.provision import fingerprint, provision_vars, provisioned, role_digests
 
 
@@ -42,9 +46,11 @@ def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def kv(mapping: Mapping[str, Any]) -> list[str]:
-    """Return ``key=value`` arguments for an incus command line (sorted by key)."""
-    return [f"{k}={'' if v is None else v}" for k, v in sorted(mapping.items())]
+def started(
+    live: Sequence[Mapping[str, Any]], instances: Sequence[Mapping[str, Any]], settle: float
+) -> dict[str, list[dict[str, str]]]:
+    """Return which started ``instances`` stopped and which are not settled yet, now."""
+    return _started.verdict(live, instances, float(settle), time.time())
 
 
 def machine_vars(hostvars: Mapping[str, Any], hosts: list[str]) -> list[dict[str, Any]]:
@@ -70,5 +76,6 @@ class FilterModule:
             "anklume_provision_vars": provision_vars,
             "anklume_role_digests": role_digests,
             "anklume_machine_vars": machine_vars,
-            "anklume_kv": kv,
+            "anklume_commands": _guard(_run.commands_of),
+            "anklume_started": _guard(started),
         }

@@ -35,6 +35,8 @@ DEFAULT_POOL = "default"
 """Storage pool of root disks and of storage volumes that name none."""
 DEFAULT_PROFILE = "default"
 """The profile every Incus project has; machines that list no profile get it."""
+DEFAULT_BACKUP_DIR = "/var/lib/anklume/backups"
+"""Where a recreate exports an instance before deleting it."""
 
 # Device names anklume derives.
 NIC = "eth0"

@@ -20,9 +20,28 @@ def _plugin() -> ModuleType:
     return module
 
 
-def test_kv_builds_sorted_key_value_arguments() -> None:
-    kv = _plugin().FilterModule().filters()["anklume_kv"]
-    assert kv({"b": "2", "a": "", "c": None}) == ["a=", "b=2", "c="]
+def test_commands_give_each_step_its_argv_and_stdin() -> None:
+    filters = _plugin().FilterModule().filters()
+    inputs = {
+        "domains": [
+            {
+                "domain_name": "pro",
+                "incus_network": {"name": "net-pro", "subnet": "10.1.0.0/24", "gateway": "10.1.0.254"},
+            }
+        ],
+        "machines": [{"instance_name": "web", "instance_domain": "pro", "instance_os_image": "anklume/debian-12"}],
+    }
+    plan = filters["anklume_plan_all"](inputs, {}, {})
+    create = filters["anklume_commands"](plan["instances"], "create")
+    assert [c["argv"][:4] for c in create] == [["incus", "create", "anklume/debian-12", "web"]]
+    assert create[0]["label"] == "pro/web" and '"security.protection.delete": "true"' in create[0]["stdin"]
+    assert filters["anklume_commands"](plan["projects"], "create")[0]["label"] == "pro"
+
+
+def test_started_reads_the_clock_itself() -> None:
+    started = _plugin().FilterModule().filters()["anklume_started"]
+    live = [{"project": "p", "name": "a", "status": "Running", "last_used_at": "2000-01-01T00:00:00Z"}]
+    assert started(live, [{"project": "p", "name": "a"}], 3) == {"stopped": [], "unsettled": []}
 
 
 def test_plan_errors_become_filter_errors() -> None:

@@ -9,6 +9,7 @@ use); the role checks the remote answers before any instance is created.
 
 from __future__ import annotations
 
+from anklume.plan import commands as cmd
 from anklume.plan.action import Action
 from anklume.plan.model import Declared, Instance, Live, PlanOptions
 from anklume.vocab import owned
@@ -72,7 +73,7 @@ def plan_images(declared: Declared, live: Live, options: PlanOptions) -> list[Ac
                     "image",
                     image,
                     reason=f"downloaded from remote {remote!r} on first use (needed by {who})",
-                    data={"remote": remote, "alias": alias},
+                    commands=cmd.image_check(image),
                 )
             )
     return actions

@@ -9,9 +9,10 @@ snapshot). Stopped instances are started.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from anklume.plan import commands as cmd
 from anklume.plan.action import Action, Change
 from anklume.plan.diff import config_changes, device_changes, prefixed
 from anklume.plan.model import Declared, Instance, Live, PlanOptions
@@ -20,21 +21,10 @@ from anklume.plan.scope import domain_of, doomed_instances, managed_in_scope, pr
 from anklume.vocab import IMAGE
 
 
-def create_data(inst: Instance) -> dict[str, Any]:
-    """Return what ``incus create`` needs: image, type, profiles and the stdin spec."""
-    return {
-        "image": inst.image,
-        "vm": inst.type == "virtual-machine",
-        "profiles": list(inst.profiles),
-        "spec": {
-            "description": inst.description,
-            "config": dict(inst.config),
-            "devices": {k: dict(v) for k, v in inst.devices.items()},
-        },
-        "volumes": [{"pool": v.pool, "name": v.name, "size": v.size} for v in inst.volumes],
-        "host_dirs": sorted(set(inst.host_dirs.values())),
-        "start": True,
-    }
+def host_dirs(inst: Instance, devices: Iterable[str] | None = None) -> dict[str, Any]:
+    """Return the role's data: the host directories the instance's (new) disks need."""
+    wanted = inst.host_dirs if devices is None else {k: v for k, v in inst.host_dirs.items() if k in set(devices)}
+    return {"host_dirs": sorted(set(wanted.values()))} if wanted else {}
 
 
 def recreate_reasons(inst: Instance, cur: Mapping[str, Any]) -> dict[str, Change]:
@@ -71,20 +61,15 @@ def _update(inst: Instance, cur: Mapping[str, Any]) -> Action | None:
     if not changes:
         return None
     added = {k: dict(inst.devices[k]) for k, (_, new) in devs.items() if new is not None}
-    data = {
+    what = {
         "config_set": {k: ("" if new is None else new) for k, (_, new) in cfg.items()},
         "devices_remove": sorted(k for k, (old, _) in devs.items() if old is not None),
         "devices_add": [{"device": k, "spec": v} for k, v in sorted(added.items())],
         "profiles": list(inst.profiles) if "profiles" in changes else None,
-        "volumes": [
-            {"pool": v.pool, "name": v.name, "size": v.size}
-            for v in inst.volumes
-            if any(d.get("source") == v.name for d in added.values())
-        ],
-        "host_dirs": sorted({inst.host_dirs[k] for k in added if k in inst.host_dirs}),
         "description": inst.description if "description" in changes else None,
         "start": "status" in changes,
     }
+    volumes = [v for v in inst.volumes if any(d.get("source") == v.name for d in added.values())]
     return Action(
         "update",
         "instance",
@@ -93,7 +78,8 @@ def _update(inst: Instance, cur: Mapping[str, Any]) -> Action | None:
         domain=inst.domain,
         changes=changes,
         reason="instance differs from its declaration",
-        data=data,
+        data=host_dirs(inst, added),
+        commands=cmd.instance_update(inst, what, volumes),
     )
 
 
@@ -109,7 +95,8 @@ def _declared_actions(inst: Instance, cur: Mapping[str, Any] | None, options: Pl
                 inst.domain,
                 changes,
                 "declared machine is missing",
-                create_data(inst),
+                host_dirs(inst),
+                cmd.instance_create(inst, inst.volumes),
             )
         ]
     if not mine(cur.get("config"), options):
@@ -121,9 +108,15 @@ def _declared_actions(inst: Instance, cur: Mapping[str, Any] | None, options: Pl
         reason = "type or image changed; apply with recreate to rebuild it (after a backup)"
         return [Action("needs-recreate", "instance", inst.name, inst.project, inst.domain, heavy, reason)]
     if heavy:
-        data = {**create_data(inst), "protected": protected(cur)}
         reason = "type or image changed (recreate, after a backup)"
-        return [Action("recreate", "instance", inst.name, inst.project, inst.domain, heavy, reason, data)]
+        rebuild = cmd.instance_recreate(
+            inst, protected=protected(cur), backup_dir=options.backup_dir, stamp=options.stamp
+        )
+        return [
+            Action(
+                "recreate", "instance", inst.name, inst.project, inst.domain, heavy, reason, host_dirs(inst), rebuild
+            )
+        ]
     update = _update(inst, cur)
     return [update] if update else []
 
@@ -142,5 +135,6 @@ def plan_instances(declared: Declared, live: Live, options: PlanOptions) -> list
         if key in wanted:
             continue
         verb, reason = orphan_verdict(key in gone, options, "protected (security.protection.delete)")
-        actions.append(Action(verb, "instance", key[1], project=key[0], domain=domain_of(cur), reason=reason))
+        deleting = cmd.instance_delete(key[0], key[1]) if verb == "delete" else ()
+        actions.append(Action(verb, "instance", key[1], key[0], domain_of(cur), reason=reason, commands=deleting))
     return actions

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from anklume.vocab import DEFAULT_PROFILE, INFRA
+from anklume.vocab import DEFAULT_BACKUP_DIR, DEFAULT_PROFILE, INFRA
 
 Config = Mapping[str, str]
 Devices = Mapping[str, Mapping[str, str]]
@@ -116,6 +116,10 @@ class PlanOptions:
     disabled: frozenset[str] = frozenset()
     infra: str = ""
     """``project_name`` of the infra: owned resources of another infra are never touched."""
+    backup_dir: str = DEFAULT_BACKUP_DIR
+    """Where a recreate exports the instance first."""
+    stamp: str = ""
+    """Time stamp of the run, in the names of the recreate exports."""
 
     def same_infra(self, config: Mapping[str, Any] | None) -> bool:
         """Say whether an owned resource belongs to this infra (unmarked ones do).
@@ -143,4 +147,6 @@ class PlanOptions:
             selected=frozenset(data.get("domains") or ()),
             disabled=frozenset(data.get("disabled") or ()),
             infra=str(data.get("infra") or ""),
+            backup_dir=str(data.get("backup_dir") or DEFAULT_BACKUP_DIR),
+            stamp=str(data.get("stamp") or ""),
         )

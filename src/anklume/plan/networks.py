@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from anklume.plan import commands as cmd
 from anklume.plan.action import Action
 from anklume.plan.declare import DHCP_GATEWAY, DNS_LOCAL, RAW_DNSMASQ
 from anklume.plan.diff import config_changes
@@ -40,7 +41,7 @@ def plan_networks(declared: Declared, live: Live, options: PlanOptions) -> list[
                     domain=dom.name,
                     changes={k: (None, v) for k, v in dom.network_config.items()},
                     reason="declared domain has no bridge",
-                    data={"config": dict(dom.network_config), "description": f"anklume domain {dom.name}"},
+                    commands=cmd.network_create(dom),
                 )
             )
             continue
@@ -65,7 +66,7 @@ def plan_networks(declared: Declared, live: Live, options: PlanOptions) -> list[
                     domain=dom.name,
                     changes=changes,
                     reason="bridge config differs",
-                    data={"set": {k: new for k, (_, new) in changes.items()}},
+                    commands=cmd.network_update(dom.network, {k: new for k, (_, new) in changes.items()}),
                 )
             )
     wanted = {d.network for d in declared.domains}
@@ -81,5 +82,6 @@ def plan_networks(declared: Declared, live: Live, options: PlanOptions) -> list[
             if proj not in gone_projects and (proj, obj) not in gone_instances
         ]
         verb, reason = orphan_verdict(not users, options, f"still used by {len(users)} resource(s)")
-        actions.append(Action(verb, "network", name, domain=domain_of(cur), reason=reason))
+        deleting = cmd.network_delete(name) if verb == "delete" else ()
+        actions.append(Action(verb, "network", name, domain=domain_of(cur), reason=reason, commands=deleting))
     return actions

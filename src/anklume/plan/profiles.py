@@ -11,20 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from anklume.plan import commands as cmd
 from anklume.plan.action import Action, Change
 from anklume.plan.diff import config_changes, device_changes, prefixed
 from anklume.plan.model import Declared, Live, PlanOptions, Profile
 from anklume.plan.projects import adopt_or_conflict, mine, orphan_verdict
 from anklume.plan.scope import domain_of, doomed_instances, managed_in_scope, used_by_refs
-
-
-def spec(profile: Profile) -> dict[str, Any]:
-    """Return the full profile document ``incus profile edit`` reads on stdin."""
-    return {
-        "description": profile.description,
-        "config": dict(profile.config),
-        "devices": {k: dict(v) for k, v in profile.devices.items()},
-    }
 
 
 def _changes(want: Profile, cur: Mapping[str, Any]) -> dict[str, Change]:
@@ -46,7 +38,6 @@ def plan_profiles(declared: Declared, live: Live, options: PlanOptions) -> list[
             continue
         for prof in dom.profiles.values():
             cur = by_key.get((dom.project, prof.name))
-            data = {"spec": spec(prof)}
             if cur is None and prof.name != "default":
                 actions.append(
                     Action(
@@ -57,7 +48,7 @@ def plan_profiles(declared: Declared, live: Live, options: PlanOptions) -> list[
                         domain=dom.name,
                         changes=_changes(prof, {}),
                         reason="declared profile is missing",
-                        data=data,
+                        commands=cmd.profile_write(prof, exists=False),
                     )
                 )
                 continue
@@ -77,7 +68,7 @@ def plan_profiles(declared: Declared, live: Live, options: PlanOptions) -> list[
                         domain=dom.name,
                         changes=changes,
                         reason="profile differs from its declaration",
-                        data=data,
+                        commands=cmd.profile_write(prof, exists=True),
                     )
                 )
     actions.extend(_orphans(declared, live, options))
@@ -99,5 +90,6 @@ def _orphans(declared: Declared, live: Live, options: PlanOptions) -> list[Actio
             if kind == "instances" and (proj, name) not in gone | declared_instances
         ]
         verb, reason = orphan_verdict(not users, options, f"used by {len(users)} instance(s)")
-        actions.append(Action(verb, "profile", key[1], project=key[0], domain=domain_of(cur), reason=reason))
+        deleting = cmd.profile_delete(key[0], key[1]) if verb == "delete" else ()
+        actions.append(Action(verb, "profile", key[1], key[0], domain_of(cur), reason=reason, commands=deleting))
     return actions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from anklume.plan import commands as cmd
 from anklume.plan.action import Action, Resource, Verb
 from anklume.plan.diff import config_changes
 from anklume.plan.model import Declared, Live, PlanOptions
@@ -68,7 +69,7 @@ def plan_projects(declared: Declared, live: Live, options: PlanOptions) -> list[
                     domain=dom.name,
                     changes={k: (None, v) for k, v in dom.project_config.items()},
                     reason="declared domain has no project",
-                    data={"config": dict(dom.project_config), "description": dom.description},
+                    commands=cmd.project_create(dom),
                 )
             )
             continue
@@ -78,11 +79,10 @@ def plan_projects(declared: Declared, live: Live, options: PlanOptions) -> list[
                 actions.append(conflict)
                 continue
         changes = config_changes(dom.project_config, cur.get("config") or {}, remove_undeclared=False)
+        keys = {k: new for k, (_, new) in changes.items()}
         described = str(cur.get("description") or "") == dom.description
-        data: dict[str, object] = {"set": {k: new for k, (_, new) in changes.items()}}
         if not described:
             changes["description"] = (cur.get("description"), dom.description)
-            data["description"] = dom.description
         if changes:
             actions.append(
                 Action(
@@ -93,7 +93,7 @@ def plan_projects(declared: Declared, live: Live, options: PlanOptions) -> list[
                     domain=dom.name,
                     changes=changes,
                     reason="project config or description differs",
-                    data=data,
+                    commands=cmd.project_update(dom.project, keys, None if described else dom.description),
                 )
             )
     wanted = {d.project for d in declared.domains}
@@ -103,5 +103,6 @@ def plan_projects(declared: Declared, live: Live, options: PlanOptions) -> list[
         if name in wanted:
             continue
         verb, reason = orphan_verdict(name in doomed, options, "it still holds protected or foreign instances")
-        actions.append(Action(verb, "project", name, project=name, domain=domain_of(cur), reason=reason))
+        deleting = cmd.project_delete(name) if verb == "delete" else ()
+        actions.append(Action(verb, "project", name, name, domain_of(cur), reason=reason, commands=deleting))
     return actions

@@ -7,7 +7,7 @@ so that it is typed and unit-tested. Provisioning fingerprints are in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from anklume.plan.action import to_dicts
@@ -69,3 +69,24 @@ def plan_document(plan: Mapping[str, list[Mapping[str, Any]]]) -> dict[str, Any]
         counts[str(action["action"])] = counts.get(str(action["action"]), 0) + 1
     changing = sum(n for verb, n in counts.items() if verb != "orphan")
     return {"version": 1, "actions": actions, "counts": counts, "changes": changing}
+
+
+def commands_of(actions: Sequence[Mapping[str, Any]], step: str) -> list[dict[str, Any]]:
+    """Return the commands of ``step`` of every action, in plan order, ready for a role's loop.
+
+    Each item has the action's ``project``, ``name`` and ``label`` (what the
+    task prints), the ``argv`` and, when the command reads one, ``stdin``.
+
+    >>> acts = [{"name": "web", "project": "pro", "commands": [
+    ...     {"step": "start", "argv": ["incus", "start", "web", "--project=pro"]}]}]
+    >>> commands_of(acts, "start")[0]["label"], commands_of(acts, "create")
+    ('pro/web', [])
+    """
+    out = []
+    for action in actions:
+        project, name = str(action.get("project") or "default"), str(action.get("name", ""))
+        label = name if action.get("resource") in ("project", "network", "image") else f"{project}/{name}"
+        for command in action.get("commands") or ():
+            if command.get("step") == step:
+                out.append({"project": project, "name": name, "label": label, **command})
+    return out
