@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from anklume.apply.plan import PlanAction, parse_plan, read_plan
+from anklume.apply.plan import change_lines, parse_plan, read_plan
 from anklume.errors import PlanError
-from anklume.plan.action import Action, to_dicts
+from anklume.plan.action import Action, Command, to_dicts
 
 
 class PlanCase(t.NamedTuple):
@@ -51,19 +51,46 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.test_id for c in CASES])
 def test_plan_actions_round_trip_through_json(case: PlanCase) -> None:
-    data = json.loads(json.dumps({"actions": to_dicts(case.actions)}))
+    data = json.loads(json.dumps({"version": 1, "actions": to_dicts(case.actions)}))
     got = parse_plan(data)
-    assert sorted((a.action, a.resource, a.name, a.changes) for a in got) == sorted(case.expected)
+    assert got == case.actions
+    assert sorted((a.verb, a.resource, a.name, change_lines(a)) for a in got) == sorted(case.expected)
 
 
-def test_plain_list_and_per_kind_documents_are_read() -> None:
-    listed = parse_plan([{"action": "create", "resource": "network", "name": "net-a"}])
-    keyed = parse_plan({"networks": [{"action": "create", "name": "net-a"}]})
-    assert listed == keyed == [PlanAction("network", "net-a", "create")]
+def test_commands_round_trip_through_the_plan_file() -> None:
+    action = Action(
+        "create",
+        "profile",
+        "small",
+        "pro",
+        commands=(Command("create", ("incus", "profile", "create", "small", "--project=pro"), '{"config": {}}'),),
+    )
+    assert parse_plan(json.loads(json.dumps({"actions": to_dicts([action])}))) == [action]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"action": "prune", "resource": "instance", "name": "x"},
+        {"action": "noop", "resource": "instance", "name": "x"},
+        {"op": "create", "resource": "instance", "name": "x"},
+        {"action": "create", "kind": "instance", "name": "x"},
+        {"action": "create", "resource": "instances", "name": "x"},
+    ],
+    ids=["alias_prune", "noop", "op_key", "kind_key", "plural_resource"],
+)
+def test_only_the_planners_own_record_is_read(entry: dict[str, str]) -> None:
+    with pytest.raises(PlanError, match="unknown"):
+        parse_plan({"actions": [entry]})
+
+
+def test_a_document_without_actions_is_refused() -> None:
+    with pytest.raises(PlanError, match="no list of actions"):
+        parse_plan({"instances": [{"action": "create", "resource": "instance", "name": "web"}]})
 
 
 def test_reason_is_kept_when_there_are_no_changes() -> None:
-    got = parse_plan([Action("needs-recreate", "instance", "db", reason="type lxc → vm").to_dict()])
+    got = parse_plan({"actions": [Action("needs-recreate", "instance", "db", reason="type lxc → vm").to_dict()]})
     assert got[0].reason == "type lxc → vm"
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from anklume.apply.framework import Framework
+from anklume.errors import CommandFailed
 from anklume.paths import role_search_path
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,15 @@ PROGRESS_CALLBACK = "anklume_progress"
 SUMMARY_CALLBACK = "anklume_summary"
 PROVISION_TAG = "provision"
 _PR_SET_PDEATHSIG = 1
+
+
+class PlaybookFailed(CommandFailed):
+    """``ansible-playbook`` exited non-zero; its own output already said why, task by task."""
+
+    def __init__(self, what: str, argv: list[str], rc: int, detail: str = "") -> None:
+        self.argv = argv
+        self.rc = rc
+        super().__init__(f"{what} failed (ansible-playbook exit {rc}){detail}")
 
 
 @dataclass(frozen=True)

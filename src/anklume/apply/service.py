@@ -10,8 +10,9 @@ from pathlib import Path
 
 from anklume.apply import freshness, lock, runner, status, workspace
 from anklume.apply.framework import find_ansible_playbook, find_framework
-from anklume.apply.plan import PlanAction, read_plan
+from anklume.apply.plan import read_plan
 from anklume.apply.summary import RunSummary, read_summary
+from anklume.plan.action import Action
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ def _run(
     *,
     quiet: bool,
     keep_fd: int | None,
-) -> tuple[RunOutcome, list[PlanAction]]:
+    what: str,
+) -> tuple[RunOutcome, list[Action]]:
     fw = find_framework()
     playbook_bin = find_ansible_playbook()
     with (
@@ -48,14 +50,19 @@ def _run(
         keep = () if keep_fd is None else (keep_fd,)
         rc = runner.run_playbook(argv, env, infra_dir, keep)
         summary = read_summary(summary_file)
-        plan: list[PlanAction] = []
-        if req.plan_file is not None and rc == 0 and (req.plan_only or req.plan_file.exists()):
+        if rc != 0:
+            detail = f": {summary.failed} failed, {summary.unreachable} unreachable" if summary.complete else ""
+            raise runner.PlaybookFailed(what, argv, rc, detail)
+        plan: list[Action] = []
+        if req.plan_file is not None and (req.plan_only or req.plan_file.exists()):
             plan = read_plan(req.plan_file)
     return RunOutcome(rc, summary), plan
 
 
-def apply_infra(infra_dir: Path, req: runner.PlaybookRequest) -> tuple[RunOutcome, list[PlanAction]]:
+def apply_infra(infra_dir: Path, req: runner.PlaybookRequest) -> tuple[RunOutcome, list[Action]]:
     """Run ``site.yml`` against the infra directory, holding the infra and apply locks.
+
+    Raises :class:`~anklume.apply.runner.PlaybookFailed` when the playbook fails.
 
     Both are taken (the apply lock first) before the generated files are
     checked to be fresh; the ``anklume network deploy`` that Ansible runs
@@ -70,14 +77,14 @@ def apply_infra(infra_dir: Path, req: runner.PlaybookRequest) -> tuple[RunOutcom
     with lock.apply_lock(lock_path, sys.argv) as fd, lock.infra_lock(infra_dir):
         generated = freshness.ensure_fresh(infra_dir)
         req = replace(req, disabled=generated.disabled, plan_file=Path("plan.json"), plan_only=False)
-        return _run(infra_dir, generated.inventory, req, quiet=False, keep_fd=fd)
+        return _run(infra_dir, generated.inventory, req, quiet=False, keep_fd=fd, what="apply")
 
 
-def check_infra(infra_dir: Path, req: runner.PlaybookRequest) -> tuple[RunOutcome, list[PlanAction]]:
+def check_infra(infra_dir: Path, req: runner.PlaybookRequest) -> tuple[RunOutcome, list[Action]]:
     """Run ``site.yml`` in plan-only mode and return the plan (nothing is changed)."""
     generated = freshness.ensure_fresh(infra_dir)
     plan_req = replace(req, plan_file=Path("plan.json"), plan_only=True, disabled=generated.disabled, provision=False)
-    return _run(infra_dir, generated.inventory, plan_req, quiet=True, keep_fd=None)
+    return _run(infra_dir, generated.inventory, plan_req, quiet=True, keep_fd=None, what="check")
 
 
 def infra_status(infra_dir: Path) -> list[status.StatusRow]:

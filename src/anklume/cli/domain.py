@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +9,7 @@ import typer
 from anklume.apply.selection import select_domains
 from anklume.cli import _present, plan_view
 from anklume.cli.context import YoloOpt, options
+from anklume.cli.domain_options import AdoptOpt, CommandsOpt, warn_yolo
 from anklume.cli.snapshot_option import NoSnapshotOpt
 from anklume.errors import UsageError
 
@@ -46,25 +46,6 @@ def list_domains(ctx: typer.Context, *, yolo: YoloOpt = False) -> None:
         for d in resolved.domains.values()
     ]
     _present.table("Domains", ["domain", "trust", "subnet", "machines", "enabled"], rows)
-
-
-AdoptOpt = Annotated[
-    bool,
-    typer.Option(
-        "--adopt",
-        help="Take over declared names held by resources anklume did not create (marks them as anklume's).",
-    ),
-]
-
-
-def _warn_yolo(directory: Path, yolo: bool) -> None:
-    """With ``--yolo``, show what it lets through before the run (the run itself is quiet about it)."""
-    if not yolo:
-        return
-    from anklume.engine.pipeline import resolve  # noqa: PLC0415 -- keep CLI start fast
-
-    for text in resolve(directory, yolo=True, check_roles=False).warnings:
-        _present.warn(text)
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:
@@ -143,25 +124,21 @@ def apply(
         snapshot=not no_snapshot,
         verbose=opts.verbose,
     )
-    _warn_yolo(opts.directory, yolo)
+    warn_yolo(opts.directory, yolo)
     outcome, plan = apply_infra(opts.directory, req)
     summary = outcome.summary
-    if outcome.rc != 0:
-        detail = f": {summary.failed} failed, {summary.unreachable} unreachable" if summary.complete else ""
-        _present.error(f"apply failed (ansible-playbook exit {outcome.rc}){detail}")
-        raise typer.Exit(1)
     count = len(summary.changes)
     _present.info(f"apply done: {count} change{'s' if count != 1 else ''} in {summary.duration:.1f} s")
     plan_view.warn_left_alone(plan)
     from anklume.engine.pipeline import resolve as _resolve  # noqa: PLC0415 -- keep CLI start fast
-    from anklume.network.fence import orphan_warnings  # noqa: PLC0415
+    from anklume.network.fence import orphan_warnings  # noqa: PLC0415 -- imported only when used
 
     for text in orphan_warnings(_resolve(opts.directory, yolo=yolo, check_roles=False)):
         _present.warn(text)
     if verify:
         from anklume.cli.network import present_report  # noqa: PLC0415 -- keep CLI start fast
-        from anklume.engine.pipeline import resolve  # noqa: PLC0415
-        from anklume.network.verify.run import verify as run_verify  # noqa: PLC0415
+        from anklume.engine.pipeline import resolve  # noqa: PLC0415 -- imported only when used
+        from anklume.network.verify.run import verify as run_verify  # noqa: PLC0415 -- imported only when used
 
         _present.info("verifying the isolation with real packets")
         if not present_report(run_verify(resolve(opts.directory, yolo=yolo, check_roles=False))):
@@ -169,7 +146,14 @@ def apply(
 
 
 @app.command("check")
-def check(ctx: typer.Context, domains: DomainsArg = None, *, adopt: AdoptOpt = False, yolo: YoloOpt = False) -> None:
+def check(
+    ctx: typer.Context,
+    domains: DomainsArg = None,
+    *,
+    adopt: AdoptOpt = False,
+    commands: CommandsOpt = False,
+    yolo: YoloOpt = False,
+) -> None:
     """Show what an apply would change, per resource, without touching anything.
 
     Exit 3 when something would change, 0 when Incus already matches.
@@ -178,22 +162,19 @@ def check(ctx: typer.Context, domains: DomainsArg = None, *, adopt: AdoptOpt = F
 
       anklume domain check
 
-      anklume domain check pro
+      anklume domain check pro --verbose     # also the incus commands each change runs
     """
     from anklume.apply.runner import PlaybookRequest  # noqa: PLC0415 -- keep CLI start fast
     from anklume.apply.service import check_infra  # noqa: PLC0415 -- keep CLI start fast
 
     opts = options(ctx)
     req = PlaybookRequest(domains=select_domains(opts.directory, domains), adopt=adopt, verbose=opts.verbose)
-    _warn_yolo(opts.directory, yolo)
-    outcome, plan = check_infra(opts.directory, req)
-    if outcome.rc != 0:
-        _present.error(f"check failed (ansible-playbook exit {outcome.rc})")
-        raise typer.Exit(1)
+    warn_yolo(opts.directory, yolo)
+    _outcome, plan = check_infra(opts.directory, req)
     if not plan:
         _present.out("Incus matches the declared infrastructure: nothing to do.")
         raise typer.Exit(0)
-    plan_view.show(plan)
+    plan_view.show(plan, commands=commands)
     raise typer.Exit(3)
 
 
