@@ -87,7 +87,7 @@ def check_incus() -> list[Check]:
     else:
         fix = "machines with type: vm will not start; use type: lxc or a host with KVM and vhost_vsock"
         out.append(Check("virtual machines", "warn", f"drivers: {drivers or 'none'} (no qemu)", fix))
-    from anklume.incus.run import query  # noqa: PLC0415
+    from anklume.incus.run import query  # noqa: PLC0415 -- imported only when used
 
     pools = query(["storage", "list"])
     if pools:
@@ -99,7 +99,7 @@ def check_incus() -> list[Check]:
 
 def check_images(images: list[str]) -> list[Check]:
     """Every image the infra names must be local (no image server is assumed reachable)."""
-    from anklume.incus.run import query  # noqa: PLC0415
+    from anklume.incus.run import query  # noqa: PLC0415 -- imported only when used
 
     try:
         local = {a["name"] for img in query(["image", "list"]) for a in img.get("aliases") or []}
@@ -120,7 +120,7 @@ def check_firewall() -> list[Check]:
     """nft, anklume's table, and foreign drop chains that would block allowed flows."""
     if shutil.which("nft") is None:
         return [Check("nftables", "fail", "nft not found", "apt-get install nftables")]
-    from anklume.network import deploy, foreign, nft  # noqa: PLC0415
+    from anklume.network import deploy, foreign, nft  # noqa: PLC0415 -- imported only when used
 
     try:
         items = nft.ruleset_json()
@@ -139,8 +139,8 @@ def check_firewall() -> list[Check]:
 
 def check_isolation(resolved: Resolved) -> list[Check]:
     """Once the infra's bridges exist, both isolation layers must be in place: a missing one fails."""
-    from anklume.incus.run import query  # noqa: PLC0415
-    from anklume.network import deploy, layer_live, nft  # noqa: PLC0415
+    from anklume.incus.run import query  # noqa: PLC0415 -- imported only when used
+    from anklume.network import deploy, layer_live, nft  # noqa: PLC0415 -- imported only when used
 
     try:
         live = {str(n.get("name")) for n in query(["network", "list"]) or []}
@@ -168,8 +168,8 @@ def check_isolation(resolved: Resolved) -> list[Check]:
 
 def check_infra(directory: Path) -> list[Check]:
     """The infra of ``directory`` is valid and its generated files are up to date."""
-    from anklume.engine.pipeline import sync  # noqa: PLC0415
-    from anklume.engine.write import stale  # noqa: PLC0415
+    from anklume.engine.pipeline import sync  # noqa: PLC0415 -- imported only when used
+    from anklume.engine.write import stale  # noqa: PLC0415 -- imported only when used
 
     try:
         result = sync(directory, write=False)

@@ -91,7 +91,7 @@ def _show(found: Survey, *, whole: bool, include_protected: bool) -> None:
 
 
 def _host(resolved: Resolved) -> None:
-    from anklume.ops.hostfw import remove_host_firewall  # noqa: PLC0415
+    from anklume.ops.hostfw import remove_host_firewall  # noqa: PLC0415 -- imported only when used
 
     host = remove_host_firewall(resolved)
     if host.removed_table:

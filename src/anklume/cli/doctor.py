@@ -22,8 +22,8 @@ def doctor(ctx: typer.Context) -> None:
       anklume -C ~/my-infra doctor
     """
     from anklume.doctor import run_checks  # noqa: PLC0415 -- keep CLI start fast
-    from anklume.engine.load import find_source  # noqa: PLC0415
-    from anklume.errors import UsageError  # noqa: PLC0415
+    from anklume.engine.load import find_source  # noqa: PLC0415 -- imported only when used
+    from anklume.errors import UsageError  # noqa: PLC0415 -- imported only when used
 
     directory = options(ctx).directory
     try:

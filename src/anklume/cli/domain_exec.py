@@ -28,7 +28,7 @@ def domain_exec(
       anklume domain exec pro -- sh -c 'df -h /'
     """
     from anklume.ops import domain_exec as dexec  # noqa: PLC0415 -- keep CLI start fast
-    from anklume.ops import live, targets  # noqa: PLC0415
+    from anklume.ops import live, targets  # noqa: PLC0415 -- imported only when used
 
     chosen = targets.of_domain(targets.load(options(ctx).directory), domain)
     index = live.by_key(live.all_instances())

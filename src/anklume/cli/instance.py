@@ -214,6 +214,6 @@ def disp_alias(
 
     Example: anklume instance disp --domain perso -- curl -sI https://example.org
     """
-    from anklume.cli.disp import open_disposable  # noqa: PLC0415
+    from anklume.cli.disp import open_disposable  # noqa: PLC0415 -- imported only when used
 
     open_disposable(ctx, domain, image, command or [], wait_network=wait_network)

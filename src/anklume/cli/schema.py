@@ -33,7 +33,7 @@ def schema(
         anklume schema domains -o docs/schema/domains.json
     """
     from anklume.engine.schema import PARTS  # noqa: PLC0415 -- keep CLI start fast
-    from anklume.engine.schema import schema as build  # noqa: PLC0415
+    from anklume.engine.schema import schema as build  # noqa: PLC0415 -- imported only when used
 
     if part not in PARTS:
         msg = f"unknown part '{part}'; choose one of: {', '.join(PARTS)}"

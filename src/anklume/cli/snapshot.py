@@ -54,7 +54,7 @@ def create(
 
       anklume snapshot create --all --name before-upgrade
     """
-    from anklume.ops import snapshots  # noqa: PLC0415
+    from anklume.ops import snapshots  # noqa: PLC0415 -- imported only when used
 
     chosen = _targets(ctx, names, domain, every)
     snap = snapshots.check_snapshot_name(name) if name else snapshots.default_name()
@@ -76,7 +76,7 @@ def list_snapshots(ctx: typer.Context, names: NamesArg = None, domain: DomainOpt
 
       anklume snapshot list --all
     """
-    from anklume.ops import snapshots  # noqa: PLC0415
+    from anklume.ops import snapshots  # noqa: PLC0415 -- imported only when used
 
     rows = [
         (t.domain, t.name, s.name, snapshots.kind(s.name), s.created[:19].replace("T", " "))
@@ -87,7 +87,7 @@ def list_snapshots(ctx: typer.Context, names: NamesArg = None, domain: DomainOpt
 
 
 def _running(project: str, instance: str) -> bool:
-    from anklume.incus.run import query  # noqa: PLC0415
+    from anklume.incus.run import query  # noqa: PLC0415 -- imported only when used
 
     state = query(["query", f"/1.0/instances/{instance}/state?project={project}"])
     return isinstance(state, dict) and str(state.get("status", "")).lower() == "running"
@@ -110,7 +110,7 @@ def restore(
 
       anklume snapshot restore before-upgrade --domain pro --yes
     """
-    from anklume.ops import snapshots  # noqa: PLC0415
+    from anklume.ops import snapshots  # noqa: PLC0415 -- imported only when used
 
     snapshots.check_snapshot_name(snapshot)
     chosen = _targets(ctx, names, domain, every)
@@ -140,7 +140,7 @@ def delete(
 
       anklume snapshot delete before-upgrade --all
     """
-    from anklume.ops import snapshots  # noqa: PLC0415
+    from anklume.ops import snapshots  # noqa: PLC0415 -- imported only when used
 
     snapshots.check_snapshot_name(snapshot)
     for target in _targets(ctx, names, domain, every):
@@ -162,7 +162,7 @@ def rollback(ctx: typer.Context, domain: DomainOpt = None, yes: YesOpt = False) 
 
       anklume snapshot rollback --domain pro --yes
     """
-    from anklume.ops import preapply, snapshots, targets  # noqa: PLC0415
+    from anklume.ops import preapply, snapshots, targets  # noqa: PLC0415 -- imported only when used
 
     directory = options(ctx).directory
     resolved = targets.load(directory)

@@ -40,9 +40,9 @@ def sync(
 
         anklume -C ~/my-infra sync --check   # CI: fail (exit 3) on drift
     """
-    from anklume.apply.lock import infra_lock  # noqa: PLC0415
+    from anklume.apply.lock import infra_lock  # noqa: PLC0415 -- imported only when used
     from anklume.engine.pipeline import sync as run  # noqa: PLC0415 -- keep CLI start fast
-    from anklume.engine.write import Change, diff, stale  # noqa: PLC0415
+    from anklume.engine.write import Change, diff, stale  # noqa: PLC0415 -- imported only when used
 
     directory = options(ctx).directory
     with infra_lock(directory):  # one sync, network deploy or domain apply per infra at a time

@@ -33,7 +33,7 @@ class HostCleanup:
 def remove_host_firewall(resolved: Resolved) -> HostCleanup:
     """Delete the infra's table when it is this infra's, then its boot file and unit."""
     from anklume.network import deploy, hook, nft  # noqa: PLC0415 -- only when destroying everything
-    from anklume.network.owner import as_stored, owner  # noqa: PLC0415
+    from anklume.network.owner import as_stored, owner  # noqa: PLC0415 -- imported only when used
 
     name = deploy.table(resolved)
     listing = nft.list_table(name)
@@ -68,7 +68,7 @@ def remove_host_firewall(resolved: Resolved) -> HostCleanup:
 
 def layer_rules_dir() -> Path:
     """Directory of the second layer's boot files."""
-    from anklume.network import layer_live  # noqa: PLC0415
+    from anklume.network import layer_live  # noqa: PLC0415 -- imported only when used
 
     return layer_live.rules_dir()
 
@@ -95,7 +95,7 @@ def _names_infra(selector: dict[str, str], bridges: set[str], nets: list[ipaddre
 def remove_second_layer(resolved: Resolved, table: str) -> tuple[int, Path | None]:
     """Delete this infra's ``ip rule`` layer and its boot file; return (rules deleted, file deleted)."""
     from anklume.network import layer, layer_live  # noqa: PLC0415 -- only when destroying everything
-    from anklume.network.policy import ifname  # noqa: PLC0415
+    from anklume.network.policy import ifname  # noqa: PLC0415 -- imported only when used
 
     path = layer_live.rules_file(table)
     before = set(layer.parse(path.read_text(encoding="utf-8"))) if path.exists() else set()

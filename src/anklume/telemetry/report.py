@@ -58,7 +58,7 @@ def charts(events: Sequence[Event]) -> list[Chart]:
 
 def _build(chart: Chart, width: int, *, colorless: bool) -> Any:
     # plotext is heavy and ships no type hints; only the report needs it
-    import plotext  # type: ignore[import-untyped]  # noqa: PLC0415
+    import plotext  # type: ignore[import-untyped]  # noqa: PLC0415 -- imported only when used
 
     fig = plotext.figure
     fig.clear()
