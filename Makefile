@@ -9,7 +9,7 @@ PY := $(BIN)/python
 ANKLUME := $(BIN)/anklume
 export ANKLUME_SKIP_HOST_SUBNET_CHECK ?=
 
-.PHONY: help venv demo demo-destroy test lint unit e2e molecule incus image sync-check bench clean
+.PHONY: help venv demo demo-destroy test test-services lint unit e2e molecule incus image sync-check bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -39,6 +39,9 @@ e2e: venv  ## End-to-end tests on a real Incus (installs and starts it as root)
 
 molecule: venv  ## Molecule scenarios of the infra roles
 	@bash scripts/test.sh molecule
+
+test-services: venv  ## Molecule scenarios of the heavy service roles (large downloads; not in make test)
+	@bash scripts/test.sh services
 
 incus:  ## Install and start Incus when missing (idempotent, as root)
 	@bash scripts/incus-setup.sh

@@ -2,6 +2,7 @@
 # The whole test suite, in phases: lint, unit, e2e, molecule.
 #   scripts/test.sh            every phase (what `make test` and CI run)
 #   scripts/test.sh unit e2e   only those phases
+#   scripts/test.sh services   the heavy service roles' scenarios (make test-services)
 # End-to-end tests need a real Incus: as root on Debian this script installs
 # and starts it (scripts/incus-setup.sh) and builds the offline image; then an
 # unreachable daemon is a failure, not a skip. Elsewhere those tests are
@@ -69,21 +70,36 @@ e2e() {
     pytest -q tests/e2e
 }
 
-molecule() {
-    local scenario found=0
-    for scenario in roles/*/molecule/default; do
+# Every Molecule scenario called $1; a failed one still runs its cleanup
+# (what it created on the daemon goes), then the phase fails.
+scenarios() {
+    local name=$1 scenario found=0
+    for scenario in roles/*/molecule/"$name"; do
         [ -d "$scenario" ] || continue
         found=1
-        step "molecule: ${scenario%%/molecule/*}"
-        (cd "${scenario%%/molecule/*}" && "$bin/molecule" test -s default)
+        step "molecule: ${scenario%%/molecule/*} ($name)"
+        (cd "${scenario%%/molecule/*}" \
+            && { "$bin/molecule" test -s "$name" || { "$bin/molecule" cleanup -s "$name"; false; }; })
     done
-    [ "$found" -eq 1 ] || echo "no Molecule scenario found"
+    [ "$found" -eq 1 ] || echo "no Molecule scenario '$name' found"
+}
+
+molecule() { scenarios default; }
+
+# The heavy service roles (large downloads through the package proxy):
+# `make test-services`, not part of `make test`.
+services() {
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+        bash scripts/incus-setup.sh
+        anklume image build --if-missing
+    fi
+    scenarios services
 }
 
 for phase in "${phases[@]}"; do
     case "$phase" in
-        lint|unit|e2e|molecule) "$phase" ;;
-        *) echo "unknown phase '$phase' (lint, unit, e2e, molecule)" >&2; exit 2 ;;
+        lint|unit|e2e|molecule|services) "$phase" ;;
+        *) echo "unknown phase '$phase' (lint, unit, e2e, molecule, services)" >&2; exit 2 ;;
     esac
 done
 printf '\nall phases passed (%s) in %ss\n' "${phases[*]}" "$(( $(date +%s) - started ))"
