@@ -30,7 +30,7 @@ def parse(text: str, machines: set[str], cwd: str) -> Spec:
     >>> parse("notes/a.txt", {"pro-dev"}, "/root")
     Spec(machine=None, path='/root/notes/a.txt')
     >>> parse("./pro-dv:/x", {"pro-dev"}, "/root")
-    Spec(machine=None, path='/root/pro-dv:/x')
+    Spec(machine=None, path='/root/./pro-dv:/x')
     >>> parse("x:/a", {"pro-dev"}, "/")
     Traceback (most recent call last):
     ...

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from anklume.errors import AnklumeError, printable
+from anklume.portal import tarstream
 from anklume.portal.scripts import DONE
 
-BLOCK = 1 << 20
 SETID = 0o6000
 
 
@@ -57,21 +57,6 @@ class Summary:
     bytes: int = 0
     skipped: list[str] = field(default_factory=list)
     setid_cleared: int = 0
-
-
-class _Hashing:
-    """A reader that hashes what it hands out."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self.raw = raw
-        self.digest = hashlib.sha256()
-        self.count = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
-        self.digest.update(data)
-        self.count += len(data)
-        return data
 
 
 def member_parts(name: str, top: str) -> tuple[str, ...]:
@@ -130,49 +115,46 @@ class Filter:
             self.summary.setid_cleared += 1
         return out
 
-    def run(self, source: IO[bytes], sink: IO[bytes], seal: Callable[[], bool]) -> Summary:
+    def run(self, source: tarstream.Reader, sink: IO[bytes], seal: Callable[[], bool]) -> Summary:
         """Copy the stream of ``source`` to ``sink``, checked; return what crossed.
 
         ``seal`` is asked once the input ended (the sender exited 0?): the end marker is written
         only when it says yes, else :class:`Unsealed` is raised and the receiver keeps nothing.
         """
-        with (
-            tarfile.open(fileobj=source, mode="r|", bufsize=BLOCK) as tin,
-            tarfile.open(fileobj=sink, mode="w|", bufsize=BLOCK, format=tarfile.PAX_FORMAT) as tout,
-        ):
-            tout.copybufsize = BLOCK  # type: ignore[attr-defined]  # a TarFile attribute typeshed does not list
-            for member in tin:
-                self._one(tin, tout, member)
-                # both keep every header otherwise: memory would grow with the number of files
-                tin.members = []  # type: ignore[attr-defined]  # a TarFile attribute typeshed does not list
-                tout.members = []  # type: ignore[attr-defined]
-            if not seal():
-                raise Unsealed
-            done = tarfile.TarInfo(DONE)
-            done.mode = 0o600
-            tout.addfile(done)
+        inp = tarstream.Input(source)
+        try:
+            for member in tarstream.members(inp):
+                self._one(inp, sink, member)
+            tarstream.drain(inp)
+        except tarstream.StreamError as exc:
+            msg = f"the stream of the sending side is not a valid tar archive ({exc}); nothing was kept"
+            raise AnklumeError(msg) from None
+        if not seal():
+            raise Unsealed
+        done = tarfile.TarInfo(DONE)
+        done.mode = 0o600
+        sink.write(tarstream.header(done))
+        sink.write(tarstream.end())
+        sink.flush()
         return self.summary
 
-    def _one(self, tin: tarfile.TarFile, tout: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    def _one(self, inp: tarstream.Input, sink: IO[bytes], member: tarfile.TarInfo) -> None:
         parts = member_parts(member.name, self.top)
         self._check(member, parts)
         if not (member.isreg() or member.isdir() or member.issym() or member.islnk()):
             self.summary.skipped.append(self._renamed(parts))
+            tarstream.skip_data(inp, member)
             return
         out = self._out_member(member, parts)
         if member.issym():
             self.links.add(parts)
+        sink.write(tarstream.header(out))
         if not member.isreg():
-            tout.addfile(out)
+            tarstream.skip_data(inp, member)
             return
-        raw = tin.extractfile(member)
-        if raw is None:  # pragma: no cover -- isreg() members always have data
-            raise UnsafeStream(member.name, "no data")
-        reader = _Hashing(raw)
-        tout.addfile(out, reader)
-        if reader.count != member.size:
-            raise UnsafeStream(member.name, "shorter than its header says")
+        digest = hashlib.sha256()
+        tarstream.skip_data(inp, member, sink, digest)
         self.regular.add(parts)
-        self.summary.files.append(FileRecord(out.name, member.size, reader.digest.hexdigest()))
+        self.summary.files.append(FileRecord(out.name, member.size, digest.hexdigest()))
         self.summary.bytes += member.size
         self.progress(self.summary)

@@ -15,10 +15,11 @@ import fcntl
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
-from typing import IO
+from typing import IO, cast
 
 from anklume.errors import AnklumeError, CommandFailed
-from anklume.portal.stream import Filter, Summary, Unsealed
+from anklume.portal import tarstream
+from anklume.portal.stream import Filter, Summary, UnsafeStream, Unsealed
 
 _PIPE_SIZE = 1 << 20
 SENDING, RECEIVING = "sending", "receiving"
@@ -68,7 +69,7 @@ def run(
         assert sender.stdout is not None and receiver.stdin is not None
         failure: BaseException | None = None
         try:
-            filt.run(sender.stdout, receiver.stdin, lambda: sender.wait() == 0)
+            filt.run(cast("tarstream.Reader", sender.stdout), receiver.stdin, lambda: sender.wait() == 0)
         except BaseException as exc:
             failure = exc
             sender.kill()
@@ -76,18 +77,18 @@ def run(
             receiver.stdin.close()
         send_rc, recv_rc = sender.wait(), receiver.wait()
         sender.stdout.close()
+        if isinstance(failure, UnsafeStream | KeyboardInterrupt):
+            raise failure
         if failure is None or isinstance(failure, BrokenPipeError):
             if failure is None and send_rc != 0:
                 raise TransferFailed(SENDING, send, send_rc, _tail(send_err))
             if recv_rc != 0:
                 raise TransferFailed(RECEIVING, receive, recv_rc, _tail(recv_err))
-        if isinstance(failure, AnklumeError | KeyboardInterrupt):
-            raise failure
         if failure is not None:
-            if send_rc > 0 or isinstance(
-                failure, Unsealed
-            ):  # the sender died first: its message explains the broken stream
+            if send_rc > 0 or isinstance(failure, Unsealed):  # the sender failed first: its words explain
                 raise TransferFailed(SENDING, send, send_rc, _tail(send_err))
-            msg = f"the stream of the sending side is not a valid tar archive ({failure}); nothing was kept"
+            if isinstance(failure, AnklumeError):
+                raise failure
+            msg = f"the copy stopped: {failure}; nothing was kept at the destination"
             raise AnklumeError(msg) from failure
     return filt.summary
