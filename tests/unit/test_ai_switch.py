@@ -207,3 +207,21 @@ def test_check_target_rejects_before_touching_anything(write_infra: WriteInfra) 
     root = write_infra(INFRA)
     with pytest.raises(UsageError, match="domains that can hold it: perso, pro"):
         switch(root, "nope", recording_steps([], set()))
+
+
+def test_a_switch_whose_deploy_fails_leaves_the_record_as_it_was(write_infra: WriteInfra) -> None:
+    root = write_infra(INFRA)
+    steps = recording_steps([], set())
+
+    def broken(resolved: Resolved) -> tuple[str, bool]:
+        msg = "nft refused the table"
+        raise UsageError(msg)
+
+    with pytest.raises(UsageError, match="nft refused"):
+        switch(root, "perso", Steps(steps.resolve, steps.running, steps.stop, steps.start, steps.sync, broken))
+    assert holder.read(root) is None
+    switch(root, "perso", steps)
+    with pytest.raises(UsageError):
+        switch(root, "pro", Steps(steps.resolve, steps.running, steps.stop, steps.start, steps.sync, broken))
+    record = holder.read(root)
+    assert record is not None and record.holder == "perso"

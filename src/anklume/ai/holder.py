@@ -104,6 +104,15 @@ def write(directory: Path, holder: str, previous: str | None) -> Record:
     return record
 
 
+def restore(directory: Path, record: Record | None) -> None:
+    """Put back ``record`` (None: remove the record), after a switch that could not finish."""
+    if record is None:
+        safeio.unlink(directory, RECORD)
+        return
+    body = {"holder": record.holder, "previous": record.previous, "switched_at": record.switched_at}
+    safeio.write_atomic(directory, RECORD, (json.dumps(body, indent=1) + "\n").encode(), 0o600, None)
+
+
 def stale_reason(infra: Infra, holder: str) -> str | None:
     """Why ``holder`` cannot hold the access under this infra.yml, or None when it can.
 

@@ -112,9 +112,14 @@ def switch(directory: Path, domain: str, steps: Steps) -> Switched:
     for inst in stopped:
         log.info("stopping gpu instance", extra={"anklume_domain": inst.domain, "instance": inst.name})
         steps.stop(inst)
+    before_record = holders.read(directory)
     holders.write(directory, target, previous)
-    steps.sync(directory)
-    table, loaded = steps.deploy(steps.resolve(directory))
+    try:
+        steps.sync(directory)
+        table, loaded = steps.deploy(steps.resolve(directory))
+    except BaseException:  # the table still holds the previous access: say so in the record too
+        holders.restore(directory, before_record)
+        raise
     restarted = [g for g in stopped if g.domain == AI_DOMAIN]
     for inst in restarted:
         steps.start(inst)
