@@ -81,7 +81,7 @@ def _register() -> None:
 
     app.command("import")(import_cmd.import_infra)
     groups = ("image", "network", "console", "telemetry", "dev", "instance", "snapshot", "ai", "portal", "golden")
-    for name in (*groups, "proxy"):
+    for name in (*groups, "proxy", "backup"):
         try:
             module = __import__(f"anklume.cli.{name}", fromlist=["app"])
         except ModuleNotFoundError as exc:
