@@ -90,7 +90,7 @@ def raw_incus() -> Iterator[None]:
 
 def plan_verbs(stdout: str) -> list[str]:
     """The action column of the plan table ``domain check`` prints."""
-    return re.findall(r"^\s*([a-z-]+)\s+(?:project|network|profile|instance|image)\s", stdout, re.MULTILINE)
+    return re.findall(r"^\s*([a-z-]+)[\s│|]+(?:project|network|profile|instance|image)[\s│|]", stdout, re.MULTILINE)
 
 
 def test_import_then_sync_then_check_creates_nothing(raw_incus: None, tmp_path: Path) -> None:
@@ -125,3 +125,4 @@ def test_import_then_sync_then_check_creates_nothing(raw_incus: None, tmp_path: 
     verbs = plan_verbs(checked.stdout)
     assert checked.returncode == 0 or verbs, checked.stdout  # the table was read
     assert not [v for v in verbs if v in FORBIDDEN], checked.stdout
+    assert set(verbs) <= {"update"}, checked.stdout  # adoption and anklume's own hardening, nothing else
