@@ -159,7 +159,8 @@ def verify(
         return
     s = report.summary
     snaps = f", snapshots: {', '.join(s.snapshots)}" if s.snapshots else ""
-    _present.out(f"{archive}: ok: sha256, decryption and tar ({s.kind} {s.name}, {s.members} entries{snaps})")
+    checks = "sha256 and tar" if report.found.manifest.encryption.mode == "none" else "sha256, decryption and tar"
+    _present.out(f"{archive}: ok: {checks} ({s.kind} {s.name}, {s.members} entries{snaps})")
 
 
 @app.command("list")
@@ -182,6 +183,8 @@ def list_backups(
     entries, bad = listing.entries(directory)
     for path, why in bad:
         _present.warn(f"{path}: {why}")
+    if not entries and not as_json:
+        _present.info(f"no backups in {directory or '/var/lib/anklume/backups'}")
     if as_json:
         _present.raw(json.dumps(entries, indent=2) + "\n")
         return
