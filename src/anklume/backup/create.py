@@ -138,7 +138,7 @@ def _stream(
 ) -> tuple[int, str]:
     """Run ``incus export | [gpg] > out_fd``; return the size and sha256 of the clear export."""
     export, export_err = pump.spawn(
-        export_argv(target, compression, instance_only=instance_only), stdin=None, stdout=-1
+        export_argv(target, compression, instance_only=instance_only), stdin=subprocess.DEVNULL, stdout=-1
     )
     assert export.stdout is not None  # stdout=PIPE
     reader = pump.HashingReader(export.stdout.fileno(), pump.Ticker(progress))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,7 +151,7 @@ def _import(found: Found, project: str, name: str, secret: gpg.Secret | None, pr
     """Stream the archive (decrypted when encrypted) into ``incus import - NAME``; check the clear sha256."""
     fd = store.open_file(found.archive_path)
     importer, import_err = pump.spawn(
-        [binary(), *project_argv(project), "import", "-", name, "-q"], stdin=-1, stdout=None
+        [binary(), *project_argv(project), "import", "-", name, "-q"], stdin=-1, stdout=subprocess.DEVNULL
     )
     assert importer.stdin is not None  # stdin=PIPE
     crypt = None

@@ -178,13 +178,13 @@ def list_backups(
 
       anklume backup list --dir /media/usb/backups --json
     """
-    from anklume.backup import listing  # noqa: PLC0415 -- keep CLI start fast
+    from anklume.backup import listing, store  # noqa: PLC0415 -- keep CLI start fast
 
     entries, bad = listing.entries(directory)
     for path, why in bad:
         _present.warn(f"{path}: {why}")
     if not entries and not as_json:
-        _present.info(f"no backups in {directory or '/var/lib/anklume/backups'}")
+        _present.info(f"no backups in {directory or store.DEFAULT_DIR}")
     if as_json:
         _present.raw(json.dumps(entries, indent=2) + "\n")
         return
