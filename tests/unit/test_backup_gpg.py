@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from anklume.backup import gpg
+from anklume.backup import gpg, keys
 from anklume.errors import UsageError
 
 SECRET = gpg.Secret(b"correct horse")
@@ -105,7 +105,7 @@ def test_gpg_failures_say_why_in_words(case: Failure) -> None:
 @pytest.mark.parametrize("name", ["--homedir=/x", "", "a\nb", "x" * 300])
 def test_key_names_that_could_be_options_or_hide_text_are_refused(name: str) -> None:
     with pytest.raises(UsageError, match="invalid gpg key name"):
-        gpg.check_key_name(name)
+        keys.check_key_name(name)
 
 
 @pytest.fixture
@@ -146,13 +146,13 @@ def test_symmetric_round_trip_and_a_wrong_passphrase_right_after_a_good_one(gnup
 
 
 def test_a_recipient_resolves_to_one_key_and_decrypts_with_its_secret_key(gnupghome: str) -> None:
-    key = gpg.resolve("unit@test.invalid")
+    key = keys.resolve("unit@test.invalid")
     assert len(key.fingerprint) == 40
     assert key.uid == "unit <unit@test.invalid>"
-    assert gpg.has_secret_key([key.fingerprint])
-    assert not gpg.has_secret_key(["F" * 40])
+    assert keys.has_secret_key([key.fingerprint])
+    assert not keys.has_secret_key(["F" * 40])
     with pytest.raises(UsageError, match="no gpg public key matches"):
-        gpg.resolve("nobody@test.invalid")
+        keys.resolve("nobody@test.invalid")
     sealed = _pipe(gpg.encrypt_argv(gpg.binary(), recipient=key.fingerprint, fd=None), b"for the key", None)
     assert sealed.returncode == 0, sealed.stderr
     assert _pipe(gpg.decrypt_argv(gpg.binary(), fd=None), sealed.stdout, None).stdout == b"for the key"

@@ -6,8 +6,9 @@ holding the sha256 of every artefact, the sha256 of the clear export, the
 instance's infra.yml entry and the anklume and Incus versions.
 
 Modules: :mod:`.store` (private directory and files), :mod:`.manifest`,
-:mod:`.gpg` (argv and errors of the gpg binary), :mod:`.pump` (streams,
-hashes, progress), :mod:`.archive` (the export is a readable tar),
-:mod:`.create`, :mod:`.verify`, :mod:`.restore` and :mod:`.identity` (what a
-copy under a new name or in another domain must not keep).
+:mod:`.gpg` (argv and errors of the gpg binary), :mod:`.keys` (the keyring),
+:mod:`.pump` (streams, hashes, progress), :mod:`.archive` (the export is a
+readable tar), :mod:`.live` (what Incus and infra.yml say), :mod:`.create`,
+:mod:`.verify`, :mod:`.listing`, :mod:`.restore` and :mod:`.identity` (what
+a copy under a new name or in another domain must not keep).
 """

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from anklume import __version__
-from anklume.backup import gpg, live, pump, store
+from anklume.backup import gpg, keys, live, pump, store
 from anklume.backup.errors import BackupError
 from anklume.backup.manifest import Artefact, Encryption, Export, Manifest, Source, Versions, now, sha256_fd, stamp
 from anklume.engine.resolved import Resolved
@@ -26,7 +26,7 @@ class Encrypt:
 
     mode: Literal["passphrase", "recipient", "none"]
     secret: gpg.Secret | None = None
-    key: gpg.Key | None = None
+    key: keys.Key | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from anklume.backup import archive, gpg, pump, store
+from anklume.backup import archive, gpg, keys, pump, store
 from anklume.backup.errors import GpgFailed, VerifyFailed
 from anklume.backup.manifest import Manifest, parse, sha256_fd
 
@@ -60,7 +60,7 @@ def can_decrypt(manifest: Manifest, secret: gpg.Secret | None) -> str:
     enc = manifest.encryption
     if enc.mode == "passphrase" and secret is None:
         return "encrypted with a passphrase: give --passphrase-file to check decryption"
-    if enc.mode == "recipient" and not gpg.has_secret_key(enc.recipients):
+    if enc.mode == "recipient" and not keys.has_secret_key(enc.recipients):
         return f"no secret key for {', '.join(enc.recipients)} in this keyring: decryption not checked"
     return ""
 

@@ -83,7 +83,7 @@ def create(
       anklume backup create --domain pro --passphrase-file ~/.backup-pass --out /media/usb/backups
     """
     from anklume.backup import create as creating  # noqa: PLC0415 -- keep CLI start fast
-    from anklume.backup import gpg, live, store  # noqa: PLC0415
+    from anklume.backup import keys, live, store  # noqa: PLC0415
     from anklume.backup.errors import BackupError  # noqa: PLC0415
     from anklume.ops import targets  # noqa: PLC0415
 
@@ -97,7 +97,7 @@ def create(
     resolved = targets.load(options(ctx).directory)
     chosen = targets.select(resolved, [name] if name else [], domain, every=False)
     if recipient is not None:
-        key = gpg.resolve(recipient)
+        key = keys.resolve(recipient)
         _present.info(f"encrypting to {key.fingerprint} {key.uid}")
         enc = creating.Encrypt("recipient", key=key)
     else:
