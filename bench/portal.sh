@@ -129,8 +129,8 @@ declare -A seconds=()
 
 echo "bench: floor 1, incus file pull -r + push -r through the host" >&2
 t0=$(now)
-incus file pull -r "${src[@]:0:2}" pty-src/srv/share/data "$work/stage"
-incus file push -r "${dst[@]:0:2}" "$work/stage/data" ptx-dst/srv/inbox/
+incus file pull -r "${src[@]:0:2}" pty-src/srv/share/data "$work/stage" >/dev/null
+incus file push -r "${dst[@]:0:2}" "$work/stage/data" ptx-dst/srv/inbox/ >/dev/null
 t1=$(now)
 seconds[pullpush]=$(echo "$t1 - $t0" | bc)
 rm -rf "$work/stage"

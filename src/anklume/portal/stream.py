@@ -13,7 +13,6 @@ member, which the receiver requires before it moves anything into place.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import tarfile
 from collections.abc import Callable
@@ -105,11 +104,12 @@ class Filter:
                 raise UnsafeStream(member.name, "hard link to something that is not a file sent before")
 
     def _out_member(self, member: tarfile.TarInfo, parts: tuple[str, ...]) -> tarfile.TarInfo:
-        out = copy.copy(member)
-        out.name = self._renamed(parts)
-        out.pax_headers = {}
+        """The member as sent on (changed in place: each header is parsed fresh and used once)."""
+        out = member
         if member.islnk():
             out.linkname = self._renamed(member_parts(member.linkname, self.top))
+        out.name = self._renamed(parts)
+        out.pax_headers = {}
         if self.clear_setid and out.mode & SETID:
             out.mode &= ~SETID
             self.summary.setid_cleared += 1

@@ -15,10 +15,10 @@ import fcntl
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
-from typing import IO, cast
+from typing import IO
 
 from anklume.errors import AnklumeError, CommandFailed
-from anklume.portal import tarstream
+from anklume.portal.readahead import ReadAhead
 from anklume.portal.stream import Filter, Summary, UnsafeStream, Unsealed
 
 _PIPE_SIZE = 1 << 20
@@ -69,7 +69,9 @@ def run(
         assert sender.stdout is not None and receiver.stdin is not None
         failure: BaseException | None = None
         try:
-            filt.run(cast("tarstream.Reader", sender.stdout), receiver.stdin, lambda: sender.wait() == 0)
+            filt.run(
+                ReadAhead(getattr(sender.stdout, "raw", sender.stdout)), receiver.stdin, lambda: sender.wait() == 0
+            )
         except BaseException as exc:
             failure = exc
             sender.kill()
