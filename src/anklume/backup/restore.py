@@ -174,8 +174,7 @@ def _import(found: Found, project: str, name: str, secret: gpg.Secret | None, pr
     if crypt is not None:
         rc, text = pump.finish(*crypt)
         if rc != 0:
-            pump.stop(importer)
-            pump.finish(importer, import_err)
+            pump.finish(importer, import_err, timeout=600)  # it saw the end of its input: let it fail by itself
             raise gpg.failure(argv, rc, text, symmetric=found.manifest.encryption.mode == "passphrase")
     rc, text = pump.finish(importer, import_err)
     if rc != 0:
