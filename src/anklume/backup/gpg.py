@@ -69,12 +69,12 @@ def passphrase_fd(secret: Secret | None) -> Iterator[int | None]:
         return
     read_end, write_end = os.pipe()
     try:
-        os.write(write_end, secret.value + b"\n")
-        os.close(write_end)
+        try:
+            os.write(write_end, secret.value + b"\n")
+        finally:
+            os.close(write_end)  # once only: a second close could hit a descriptor opened since
         yield read_end
     finally:
-        with contextlib.suppress(OSError):
-            os.close(write_end)
         os.close(read_end)
 
 
