@@ -156,3 +156,12 @@ def test_a_recipient_resolves_to_one_key_and_decrypts_with_its_secret_key(gnupgh
     sealed = _pipe(gpg.encrypt_argv(gpg.binary(), recipient=key.fingerprint, fd=None), b"for the key", None)
     assert sealed.returncode == 0, sealed.stderr
     assert _pipe(gpg.decrypt_argv(gpg.binary(), fd=None), sealed.stdout, None).stdout == b"for the key"
+
+
+def test_a_file_opened_while_the_passphrase_pipe_is_open_outlives_it() -> None:
+    with gpg.passphrase_fd(SECRET):
+        stream = tempfile.TemporaryFile()  # takes the number the pipe's write end had  # noqa: SIM115
+    with stream:
+        stream.write(b"still open")
+        stream.seek(0)
+        assert stream.read() == b"still open"
