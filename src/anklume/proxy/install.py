@@ -33,9 +33,7 @@ NPM_OVERRIDES = {"node-fetch": "2.7.0"}
 
 def _run(argv: list[str], *, what: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
     log.info("running %s", " ".join(argv))
-    done = subprocess.run(
-        argv, capture_output=True, text=True, check=False, env=env, cwd=cwd, timeout=900
-    )
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, env=env, cwd=cwd, timeout=900)
     if done.returncode != 0:
         raise ProxyError(what, f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip()[-800:]}")
 
