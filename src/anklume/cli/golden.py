@@ -66,6 +66,7 @@ def derive(
     """
     from anklume.golden.commands import run_derive  # noqa: PLC0415 -- keep CLI start fast
 
+    _present.info(f"{new}: copying the current snapshot of {template}")
     for line in run_derive(options(ctx).directory, template, new, domain, start=not no_start):
         _present.out(line)
 
@@ -95,6 +96,7 @@ def publish(
     """
     from anklume.golden.commands import run_publish  # noqa: PLC0415 -- keep CLI start fast
 
+    _present.info(f"{template}: publishing its current snapshot (packs the whole root filesystem)")
     for line in run_publish(options(ctx).directory, template, alias, compression):
         _present.out(line)
 
