@@ -2,7 +2,7 @@
 
 The test builds, by hand, what a user without anklume would have: projects
 ``im1`` and ``im2``, bridges ``net-im1`` (10.132.0.0/24) and ``net-im2``
-(10.133.0.0/24) with NAT off, a custom profile, and two containers in
+(10.133.0.0/24) with NAT off, a custom profile, and two containers (created, not started) in
 ``im1`` (one protected, one with an environment key holding a secret). It
 imports them, syncs, and asks ``domain check --adopt``: nothing may be
 created, recreated, missing or in conflict. The secret never reaches the
@@ -75,12 +75,12 @@ def raw_incus() -> Iterator[None]:
         incus("profile", "create", "imsmall", project="im1")
         incus("profile", "set", "imsmall", "limits.cpu=1", project="im1")
         incus(
-            "launch", IMAGE, "im1-web", "--profile", "default", "--profile", "imsmall",
+            "init", IMAGE, "im1-web", "--profile", "default", "--profile", "imsmall",
             "-c", "limits.memory=256MiB", "-c", f"environment.API_TOKEN={SECRET}",
             "-d", "eth0,ipv4.address=10.132.0.10", project="im1",
         )  # fmt: skip
         incus(
-            "launch", IMAGE, "im1-db", "-c", "security.protection.delete=true",
+            "init", IMAGE, "im1-db", "-c", "security.protection.delete=true",
             "-d", "eth0,ipv4.address=10.132.0.11", project="im1",
         )  # fmt: skip
         yield
