@@ -101,3 +101,19 @@ def test_missing_or_broken_plan_file_is_a_plan_error(tmp_path: Path) -> None:
     bad.write_text("{", encoding="utf-8")
     with pytest.raises(PlanError, match="not valid JSON"):
         read_plan(bad)
+
+
+def test_secret_values_never_reach_the_screen() -> None:
+    from anklume.apply.plan import masked_argv, masked_stdin
+
+    action = Action(
+        "update",
+        "instance",
+        "web",
+        "pro",
+        changes={"config.environment.API_TOKEN": ("hunter2", None), "config.cloud-init.user-data": (None, "pw")},
+    )
+    lines = " ".join(change_lines(action))
+    assert "hunter2" not in lines and "pw" not in lines and "(hidden)" in lines
+    assert "s3" not in " ".join(masked_argv(("incus", "config", "set", "web", "raw.lxc=s3")))
+    assert "s3" not in masked_stdin('{"config": {"user.secret": "s3", "limits.cpu": "2"}, "devices": {}}')

@@ -16,17 +16,59 @@ from pathlib import Path
 from anklume.errors import PlanError
 from anklume.plan.action import Action
 
+SECRET_PREFIXES = ("environment.", "cloud-init.", "user.", "raw.")
+"""Config keys whose values may hold secrets: never printed (``user.anklume.*`` keys are anklume's own)."""
+HIDDEN = "(hidden)"
+
+
+def secret(key: str) -> bool:
+    """Say whether the value of config key ``key`` (or change ``config.<key>``) is kept off the screen.
+
+    >>> secret("config.environment.API_TOKEN"), secret("user.anklume.domain"), secret("limits.cpu")
+    (True, False, False)
+    """
+    bare = key.removeprefix("config.")
+    return bare.startswith(SECRET_PREFIXES) and not bare.startswith("user.anklume.")
+
+
+def masked_argv(argv: tuple[str, ...]) -> list[str]:
+    """Return ``argv`` with the values of secret ``key=value`` arguments hidden.
+
+    >>> masked_argv(("incus", "config", "set", "web", "environment.TOKEN=s3cr3t", "limits.cpu=2"))
+    ['incus', 'config', 'set', 'web', 'environment.TOKEN=(hidden)', 'limits.cpu=2']
+    """
+    out = []
+    for arg in argv:
+        key, sep, value = arg.removeprefix("--config=").partition("=")
+        out.append(arg.replace(f"{key}={value}", f"{key}={HIDDEN}") if sep and value and secret(key) else arg)
+    return out
+
+
+def masked_stdin(stdin: str) -> str:
+    """Return an instance or profile document with the values of secret config keys hidden."""
+    try:
+        doc = json.loads(stdin)
+    except json.JSONDecodeError:
+        return HIDDEN
+    config = doc.get("config") if isinstance(doc, dict) else None
+    if isinstance(config, dict):
+        doc["config"] = {k: (HIDDEN if secret(k) else v) for k, v in config.items()}
+    return json.dumps(doc, sort_keys=True)
+
 
 def change_lines(action: Action) -> tuple[str, ...]:
-    """Render an action's changes as short lines, sorted by key.
+    """Render an action's changes as short lines, sorted by key; secret values are hidden.
 
     >>> change_lines(Action("update", "network", "n", changes={"ipv4.nat": ("true", "false"), "user.x": (None, "1")}))
-    ('ipv4.nat: true → false', 'user.x: + 1')
+    ('ipv4.nat: true → false', 'user.x: + (hidden)')
     >>> change_lines(Action("update", "profile", "p", changes={"limits.cpu": ("2", None)}))
     ('limits.cpu: - 2',)
     """
     lines = []
-    for key, (old, new) in sorted(action.changes.items()):
+    for key, (shown_old, shown_new) in sorted(action.changes.items()):
+        old, new = (
+            (None if v is None else HIDDEN for v in (shown_old, shown_new)) if secret(key) else (shown_old, shown_new)
+        )
         if old is None:
             lines.append(f"{key}: + {new}")
         elif new is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING
 
-from anklume.apply.plan import change_lines
+from anklume.apply.plan import change_lines, masked_argv, masked_stdin
 from anklume.cli import _present
 
 if TYPE_CHECKING:
@@ -25,9 +25,10 @@ def show(plan: list[Action], *, commands: bool = False) -> None:
     if commands:
         for action in plan:
             for command in action.commands:
-                _present.out(f"{action.resource} {action.project}/{action.name}: {shlex.join(command.argv)}")
+                argv = masked_argv(command.argv)
+                _present.out(f"{action.resource} {action.project}/{action.name}: {shlex.join(argv)}")
                 if command.stdin is not None:
-                    _present.out(f"  stdin: {command.stdin}")
+                    _present.out(f"  stdin: {masked_stdin(command.stdin)}")
     _present.out(f"{len(plan)} action{'s' if len(plan) != 1 else ''} pending; run 'anklume domain apply'.")
 
 
