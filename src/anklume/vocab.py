@@ -25,6 +25,8 @@ IMAGE = "user.anklume.image"
 """The image an instance was created from (an image change needs a recreate)."""
 PROVISIONED = "user.anklume.provisioned"
 """The fingerprint of the last successful provisioning of an instance."""
+GOLDEN_PREFIX = "user.anklume.golden."
+"""Keys ``anklume golden create`` sets on a template (its snapshot name, date): never converged away."""
 PROTECT = "security.protection.delete"
 """Incus's own delete protection, set on every instance with ``ephemeral: false``."""
 

@@ -6,16 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from anklume.plan.action import Change
+from anklume.vocab import GOLDEN_PREFIX, PROVISIONED
 
-RUNTIME_PREFIXES = ("volatile.", "image.")
-RUNTIME_KEYS = frozenset({"user.anklume.provisioned"})
+RUNTIME_PREFIXES = ("volatile.", "image.", GOLDEN_PREFIX)
+RUNTIME_KEYS = frozenset({PROVISIONED})
 
 
 def runtime_key(key: str) -> bool:
     """Say whether Incus or anklume set ``key`` at run time (never converged).
 
-    >>> runtime_key("volatile.eth0.hwaddr"), runtime_key("limits.cpu")
-    (True, False)
+    >>> runtime_key("volatile.eth0.hwaddr"), runtime_key("user.anklume.golden.template"), runtime_key("limits.cpu")
+    (True, True, False)
     """
     return key.startswith(RUNTIME_PREFIXES) or key in RUNTIME_KEYS
 
