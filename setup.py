@@ -16,7 +16,15 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-FRAMEWORK = ("site.yml", "ansible.cfg", "roles", "callback_plugins", "filter_plugins", "lookup_plugins")
+FRAMEWORK = (
+    "site.yml",
+    "ansible.cfg",
+    "roles",
+    "action_plugins",
+    "callback_plugins",
+    "filter_plugins",
+    "lookup_plugins",
+)
 SKIP = shutil.ignore_patterns("molecule", "__pycache__", "*.pyc", ".pytest_cache")
 
 

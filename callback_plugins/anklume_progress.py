@@ -91,17 +91,31 @@ class CallbackModule(CallbackBase):  # type: ignore[misc]  # ansible ships no ty
         self._phase_start = time.monotonic()
         self._say(f"==> {self._phase}", "bright blue")
 
-    def _record(self, result: Any, *, loop_item: bool) -> None:
-        res = result._result
-        if not loop_item and "results" in res:
-            return  # loop summary: items were already counted one by one
-        if res.get("changed", False):
+    def _count(self, task: str, label: str, *, changed: bool) -> None:
+        if changed:
             self._counts["changed"] += 1
-            line = f"{_task_name(result)}: {_label(result)}"
+            line = f"{task}: {label}"
             self._changes.setdefault(self._phase, []).append(line)
             self._say(f"  ~ {line}", "yellow")
         else:
             self._counts["ok"] += 1
+
+    def v2_playbook_on_task_start(self, task: Any, is_conditional: bool) -> None:
+        """Say when a batch of actions starts: it may run for minutes before its resources are reported."""
+        if str(task.action).rsplit(".", 1)[-1] == "anklume_apply":
+            self._say(f"  … {str(task.name or task.get_name()).strip()}", "normal")
+
+    def _record(self, result: Any, *, loop_item: bool) -> None:
+        res = result._result
+        if not loop_item and "results" in res:
+            return  # loop summary: items were already counted one by one
+        items = res.get("anklume_items")
+        if isinstance(items, list):  # a batch of actions (anklume_apply): one line per resource
+            for item in items:
+                if not item.get("failed"):
+                    self._count(_task_name(result), str(item.get("label", "")), changed=bool(item.get("changed")))
+            return
+        self._count(_task_name(result), _label(result), changed=bool(res.get("changed", False)))
 
     def v2_runner_on_ok(self, result: Any) -> None:
         self._record(result, loop_item=False)
@@ -110,8 +124,19 @@ class CallbackModule(CallbackBase):  # type: ignore[misc]  # ansible ships no ty
         self._record(result, loop_item=True)
 
     def _fail(self, result: Any, kind: str) -> None:
-        self._counts["failed"] += 1
         task = _task_name(result)
+        items = result._result.get("anklume_items")
+        failed = [i for i in items if i.get("failed")] if isinstance(items, list) else []
+        if failed:  # a batch of actions: the resources that failed, each with its error
+            self._record(result, loop_item=False)
+            for item in failed:
+                self._counts["failed"] += 1
+                cmd = " ".join(item.get("cmd") or [])
+                err = " / ".join(str(item.get("stderr", "")).strip().splitlines()[-3:])
+                line = f"  ! {kind} {task}: {item.get('label')}: '{cmd}' failed (exit {item.get('rc')}): {err}"
+                self._say(line, "red", always=True)
+            return
+        self._counts["failed"] += 1
         self._say(f"  ! {kind} {task}: {_label(result)}: {_message(result)}", "red", always=True)
 
     def v2_runner_on_failed(self, result: Any, ignore_errors: bool = False) -> None:

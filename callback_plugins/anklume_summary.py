@@ -74,6 +74,19 @@ class CallbackModule(CallbackBase):  # type: ignore[misc]  # ansible ships no ty
 
     def _record(self, result: Any, *, loop_item: bool) -> None:
         res = result._result
+        items = res.get("anklume_items")
+        if isinstance(items, list):  # a batch of actions (anklume_apply): one change per resource
+            for item in items:
+                if item.get("changed") and not item.get("failed"):
+                    self._changes.append(
+                        {
+                            "phase": self._phase,
+                            "task": _task_name(result),
+                            "host": result._host.get_name(),
+                            "item": str(item.get("label", "")),
+                        }
+                    )
+            return
         if (not loop_item and "results" in res) or not res.get("changed", False):
             return
         self._changes.append(
@@ -103,6 +116,7 @@ class CallbackModule(CallbackBase):  # type: ignore[misc]  # ansible ships no ty
 
     def v2_runner_on_failed(self, result: Any, ignore_errors: bool = False) -> None:
         if not ignore_errors:
+            self._record(result, loop_item=False)  # a batch's resources that did change
             self._fail(result)
 
     def v2_runner_on_unreachable(self, result: Any) -> None:

@@ -8,6 +8,7 @@ Usage in ``site.yml`` and the roles::
     {{ anklume_inputs | anklume_plan_all(live, options) }}
     {{ anklume_inputs | anklume_plan('networks', live, options) }}
     {{ actions | anklume_commands('create') }}   -> [{label, argv, stdin?}, ...]
+    {{ plan | anklume_kinds_to_run(['projects', 'instances']) }}  -> the kinds with commands to run
     {{ live | anklume_started(started, 3) }}     -> {stopped: [...], unsettled: [...]}
 """
 
@@ -77,5 +78,6 @@ class FilterModule:
             "anklume_role_digests": role_digests,
             "anklume_machine_vars": machine_vars,
             "anklume_commands": _guard(_run.commands_of),
+            "anklume_kinds_to_run": _guard(_run.kinds_to_run),
             "anklume_started": _guard(started),
         }

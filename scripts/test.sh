@@ -37,10 +37,10 @@ started=$(date +%s)
 
 lint() {
     step "ruff"
-    ruff format --check --quiet src tests bench callback_plugins filter_plugins lookup_plugins
-    ruff check --quiet src tests bench callback_plugins filter_plugins lookup_plugins
+    ruff format --check --quiet src tests bench action_plugins callback_plugins filter_plugins lookup_plugins
+    ruff check --quiet src tests bench action_plugins callback_plugins filter_plugins lookup_plugins
     step "mypy (strict)"
-    mypy --no-error-summary src callback_plugins filter_plugins lookup_plugins
+    mypy --no-error-summary src action_plugins callback_plugins filter_plugins lookup_plugins
     step "yamllint"
     yamllint --strict .
     step "ansible-lint (production profile)"

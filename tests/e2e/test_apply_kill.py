@@ -49,6 +49,13 @@ def _wait_for_lock(path: Path, timeout: float) -> None:
             time.sleep(0.5)
 
 
+def _wait_until_created(applied: E2EInfra, name: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while name not in applied.instances():
+        assert time.monotonic() < deadline, f"{name} was never created"
+        time.sleep(0.2)
+
+
 def test_sigkill_mid_apply_then_next_apply_converges(applied: E2EInfra) -> None:
     text = (applied.directory / "infra.yml").read_text(encoding="utf-8")
     anchor = "      ak2-app:\n"
@@ -66,7 +73,8 @@ def test_sigkill_mid_apply_then_next_apply_converges(applied: E2EInfra) -> None:
         refused = applied.anklume("domain", "apply", "ak2")
         assert refused.rc == 1
         assert "another anklume apply is running" in refused.stderr
-        _wait_for(proc, "Create instances", timeout=300)
+        _wait_for(proc, "Create, rebuild, converge and start instances", timeout=300)
+        _wait_until_created(applied, "ak2-late1", timeout=120)  # killed while the batch creates the rest
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("src", "roles", "scripts", "filter_plugins", "lookup_plugins", "callback_plugins")
+SOURCES = ("src", "roles", "scripts", "action_plugins", "filter_plugins", "lookup_plugins", "callback_plugins")
 FILES = ("site.yml", "Makefile", "tests/conftest.py")
 SUFFIXES = {".py", ".yml", ".yaml", ".sh", ".j2", ""}
 VARIABLE = re.compile(r"(?<![A-Za-z0-9])_?ANKLUME_[A-Z0-9_]*[A-Z0-9]\b")

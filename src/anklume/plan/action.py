@@ -39,8 +39,8 @@ Change = tuple[object, object]
 class Command:
     """One incus command an action runs: its argv, and what it reads on stdin.
 
-    ``step`` names the role task that runs it (``create``, ``set-config``…):
-    the roles keep one readable task per step.
+    ``step`` names what it does (``create``, ``set-config``…): a role task
+    may run only some steps (the prune task runs ``delete``).
 
     >>> Command("start", ("incus", "start", "web", "--project=pro")).to_dict()
     {'step': 'start', 'argv': ['incus', 'start', 'web', '--project=pro']}

@@ -2,8 +2,9 @@
 
 Every argv is a list (no shell ever sees it); every name in it was checked
 by :mod:`anklume.plan.values` when the declaration was built. A ``step``
-names the role task that runs the command; the order of the steps of one
-resource kind is the order of those tasks (``STEPS``).
+names what a command does; an action's commands are in the order they must
+run (``STEPS`` gives that order per resource kind), and a role task may run
+only some steps (the prune task runs ``delete``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ STEPS: dict[str, tuple[str, ...]] = {
         "delete",
     ),
 }
-"""Steps of each resource kind, in the order the role runs them."""
+"""Steps of each resource kind, in the order they run within one action."""
 
 
 def kv(mapping: Mapping[str, object]) -> list[str]:

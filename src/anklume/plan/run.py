@@ -90,3 +90,22 @@ def commands_of(actions: Sequence[Mapping[str, Any]], step: str) -> list[dict[st
             if command.get("step") == step:
                 out.append({"project": project, "name": name, "label": label, **command})
     return out
+
+
+def kinds_to_run(plan: Mapping[str, Sequence[Mapping[str, Any]]], kinds: Sequence[str], step: str = "") -> list[str]:
+    """Return the kinds, in the order given, whose actions have commands (of ``step``, any when empty).
+
+    Images are also run when one is ``missing``: the role stops the run before anything changes.
+
+    >>> plan = {"projects": [{"action": "create", "commands": [{"step": "create", "argv": []}]}],
+    ...         "images": [{"action": "missing", "commands": []}], "instances": []}
+    >>> kinds_to_run(plan, ["images", "projects", "instances"]), kinds_to_run(plan, ["projects"], "delete")
+    (['images', 'projects'], [])
+    """
+    out = []
+    for kind in kinds:
+        actions = plan.get(kind) or ()
+        busy = any(not step or c.get("step") == step for a in actions for c in a.get("commands") or ())
+        if busy or (kind == "images" and any(a.get("action") == "missing" for a in actions)):
+            out.append(kind)
+    return out
