@@ -15,7 +15,6 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from anklume.engine.model_portal import FilePolicy, FilePortal
-
 from anklume.vocab import DEFAULT_IMAGE, DEFAULT_POOL
 
 NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
@@ -185,7 +184,9 @@ class Domain(Model):
     )
     profiles: dict[ProfileName, Profile] | None = None
     machines: dict[MachineName, Machine] | None = None
-    file_portal: FilePortal | None = Field(None, description="What 'anklume portal copy' may do here (absent: nothing).")
+    file_portal: FilePortal | None = Field(
+        None, description="What 'anklume portal copy' may do here (absent: nothing)."
+    )
 
 
 class Policy(Model):
