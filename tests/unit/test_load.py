@@ -89,12 +89,14 @@ def test_directory_mode_merges_parts_in_name_order(tmp_path: Path) -> None:
             "base.yml": "project_name: x\nglobal: {}\n",
             "domains/b.yml": "zeta: {}\n",
             "domains/a.yml": "alpha:\n  nat: false\n",
-            "policies.yml": "network_policies:\n  - {from: alpha, to: zeta}\n",
+            "policies.yml": "network_policies:\n  - {from: alpha, to: zeta}\n"
+            "file_policies:\n  - {from: zeta, to: alpha}\n",
         },
     )
     doc = load(root)
     assert list(doc.data["domains"]) == ["alpha", "zeta"]
     assert doc.data["network_policies"] == [{"from": "alpha", "to": "zeta"}]
+    assert doc.data["file_policies"] == [{"from": "zeta", "to": "alpha"}]
     assert doc.source.locate(("domains", "alpha", "nat")) == (Path("infra/domains/a.yml"), 2)
     assert doc.source.locate(("network_policies", 0)) == (Path("infra/policies.yml"), 2)
 

@@ -92,15 +92,13 @@ def _load_directory(directory: Path, root: Path) -> Document:
     if not problems:
         problems = _expect_mapping(data, shown, "base.yml")
     merged: dict[str, Any] = data if isinstance(data, dict) else {}
-    hint = "domains go in infra/domains/*.yml, network_policies in infra/policies.yml"
+    hint = "domains go in infra/domains/*.yml, network_policies and file_policies in infra/policies.yml"
     for key in sorted(set(merged) - DIR_BASE_KEYS):
         problems.append(sm.problem((key,), "not allowed in base.yml", hint))
     domains = _load_domain_files(directory, root, sm, problems, seen)
     if domains is not None:
         merged["domains"] = domains
-    policies = _load_policies(directory / "policies.yml", root, sm, problems, seen)
-    if policies is not None:
-        merged["network_policies"] = policies
+    merged.update(_load_policies(directory / "policies.yml", root, sm, problems, seen))
     if any(p.key == "" for p in problems):
         raise InfraError(problems)
     return Document(merged, sm, root, directory_mode=True, problems=problems, sources=seen)
@@ -132,21 +130,26 @@ def _load_domain_files(
     return domains if owner else None
 
 
+POLICY_KEYS = ("network_policies", "file_policies")
+
+
 def _load_policies(
     path: Path, root: Path, sm: SourceMap, problems: list[Problem], seen: dict[Path, bytes | None]
-) -> Any:
-    """Read infra/policies.yml, which holds only ``network_policies``."""
+) -> dict[str, Any]:
+    """Read infra/policies.yml, which holds only ``network_policies`` and ``file_policies``."""
     if safeio.lstat(root, path.relative_to(root)) is None:
         seen[path.relative_to(root)] = None  # absent: its creation meanwhile is a change
-        return None
+        return {}
     shown = _relative(path, root)
     part, found = parse_yaml(read_source(root, path, seen), shown, sm)
     problems += found
     if part is None:
-        return None
+        return {}
     if not isinstance(part, dict):
-        problems.append(Problem(shown, 1, "", "must be a mapping with network_policies"))
-        return None
-    for key in sorted(set(part) - {"network_policies"}):
-        problems.append(Problem(shown, sm.locate((key,))[1], key, "only network_policies may be here"))
-    return part.get("network_policies")
+        problems.append(Problem(shown, 1, "", "must be a mapping with network_policies and/or file_policies"))
+        return {}
+    for key in sorted(set(part) - set(POLICY_KEYS)):
+        problems.append(
+            Problem(shown, sm.locate((key,))[1], key, "only network_policies and file_policies may be here")
+        )
+    return {key: part[key] for key in POLICY_KEYS if part.get(key) is not None}

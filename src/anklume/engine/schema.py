@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import Field, TypeAdapter, create_model
 
 from anklume.engine.model import Domain, DomainName, Global, Infra, Model, Policy, ProjectName, SharedVolume, VolumeName
+from anklume.engine.model_portal import FilePolicy
 
 PARTS = ("infra", "base", "domains", "policies")
 
@@ -27,7 +28,12 @@ def _base() -> type[Model]:
 
 
 def _policies() -> type[Model]:
-    return create_model("Policies", __base__=Model, network_policies=(list[Policy] | None, None))
+    return create_model(
+        "Policies",
+        __base__=Model,
+        network_policies=(list[Policy] | None, None),
+        file_policies=(list[FilePolicy] | None, None),
+    )
 
 
 def schema(part: str = "infra") -> dict[str, Any]:
