@@ -28,7 +28,7 @@ SERVICE_ROLES = (
     "dev_test_runner",
     "dev_agent_runner",
 )
-LIGHT = ("dev_test_runner", "opencode_server", "stt_server")
+LIGHT = ("dev_test_runner", "opencode_server")
 """The scenarios ``make test`` runs (``default``); the others are ``services`` (``make test-services``)."""
 _DEFAULT = re.compile(r"^([a-z][a-z0-9_]*):")
 _FORBIDDEN = re.compile(r"curl[^\n]*\|\s*(ba)?sh|wget[^\n]*\|\s*(ba)?sh|ansible\.builtin\.git\b|git, clone|git clone")
