@@ -32,7 +32,7 @@ def destroy_cmd(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be removed.")] = False,
 ) -> None:
-    """Remove what this infra owns: instances, profiles, projects, bridges, host firewall table and boot unit.
+    """Remove what this infra owns: instances, profiles, projects, bridges, host firewall table and package proxy.
 
     Only resources marked user.anklume.managed with user.anklume.infra equal to
     this infra's project_name are removed; resources of another infra or
@@ -86,6 +86,7 @@ def _show(found: Survey, *, whole: bool, include_protected: bool) -> None:
         _present.out(f"{'remove' if include_protected else 'keep'} {item} (protected)")
     if whole:
         _present.out("remove the host firewall table of this infra, its boot rules file and boot unit")
+        _present.out("stop this infra's package proxy, if it runs, and remove its configuration and caches")
     elif found.empty():
         _present.out("nothing of these domains is left in Incus")
 
@@ -98,6 +99,10 @@ def _host(resolved: Resolved) -> None:
         _present.info(f"removed table inet {host.table}")
     if host.removed_rules:
         _present.info(f"removed {host.removed_rules} ip rule(s) of the second isolation layer")
+    from anklume.proxy.setup import stop  # noqa: PLC0415 -- imported only when used
+
+    for name in stop(host.table, remove=True).stopped:
+        _present.info(f"stopped package proxy {name}")
     for path in host.removed_files:
         _present.info(f"removed {path}")
     if host.note:
