@@ -47,6 +47,13 @@ def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def proxy_in_use(project_name: str) -> bool:
+    """Say whether the infra has a package proxy set up on this host (imported on use: it is rarely asked)."""
+    from anklume.proxy.setup import in_use  # noqa: PLC0415 -- keeps the plugin's import light
+
+    return in_use(str(project_name))
+
+
 def started(
     live: Sequence[Mapping[str, Any]], instances: Sequence[Mapping[str, Any]], settle: float
 ) -> dict[str, list[dict[str, str]]]:
@@ -80,4 +87,5 @@ class FilterModule:
             "anklume_commands": _guard(_run.commands_of),
             "anklume_kinds_to_run": _guard(_run.kinds_to_run),
             "anklume_started": _guard(started),
+            "anklume_proxy_in_use": proxy_in_use,
         }

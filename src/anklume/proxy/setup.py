@@ -72,3 +72,16 @@ def start_all() -> list[str]:
 def status(table: str) -> list[tuple[Daemon, bool]]:
     """Each recorded daemon of the infra's proxy and whether it answers on its address."""
     return [(d, run.answers(d.listen)) for d in run.load(table)]
+
+
+def in_use(project_name: str) -> bool:
+    """Say whether the infra ``project_name`` has a proxy set up on this host (its state directory exists).
+
+    ``site.yml`` runs ``proxy setup`` only when a domain opts in or this is true
+    (to stop a proxy no domain uses any more): an infra that never used the
+    proxy pays nothing for it, even on a host where another infra does.
+    """
+    from anklume.network.deploy import overridden  # noqa: PLC0415 -- imported only when used
+    from anklume.network.nftsafe import table_for  # noqa: PLC0415
+
+    return (state_root() / (overridden() or table_for(project_name))).is_dir()
