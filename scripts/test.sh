@@ -78,7 +78,9 @@ scenarios() {
         [ -d "$scenario" ] || continue
         found=1
         step "molecule: ${scenario%%/molecule/*} ($name)"
+        # reset first: the state of an earlier, interrupted run would skip prepare
         (cd "${scenario%%/molecule/*}" \
+            && "$bin/molecule" reset -s "$name" >/dev/null \
             && { "$bin/molecule" test -s "$name" || { "$bin/molecule" cleanup -s "$name"; false; }; })
     done
     [ "$found" -eq 1 ] || echo "no Molecule scenario '$name' found"
