@@ -91,3 +91,10 @@ def test_settling_gives_up_after_the_timeout() -> None:
         sleep=lambda s: now.__setitem__(0, now[0] + s),
     )
     assert msg == "instances did not settle within 5 s: p/a"
+
+
+def test_the_runner_runs_incus_commands_only() -> None:
+    run = batch.subprocess_runner("/bin/true")
+    assert run(["incus", "version"], None)[0] == 0  # argv[0] becomes the incus binary given
+    rc, _out, err = run(["/bin/sh", "-c", "touch /tmp/x"], None)
+    assert rc == 126 and "not an incus command" in err

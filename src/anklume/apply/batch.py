@@ -48,10 +48,12 @@ class ActionResult:
 
 
 def subprocess_runner(incus: str) -> Runner:
-    """Return a runner that executes argv lists (``incus`` at ``argv[0]`` replaced by ``incus``'s path)."""
+    """Return a runner that executes incus argv lists (``argv[0]`` replaced by ``incus``'s path), and nothing else."""
 
     def run(argv: Sequence[str], stdin: str | None) -> tuple[int, str, str]:
-        full = [incus if argv[0] == "incus" else argv[0], *argv[1:]]
+        if not argv or argv[0] != "incus":  # the planner writes incus commands only: run nothing else
+            return 126, "", f"refused: not an incus command: {' '.join(argv)[:200]}"
+        full = [incus, *argv[1:]]
         proc = subprocess.run(full, input=stdin, capture_output=True, text=True, check=False)
         return proc.returncode, proc.stdout, proc.stderr
 
