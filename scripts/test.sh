@@ -53,7 +53,7 @@ lint() {
 unit() {
     step "unit, property and doctests"
     need tmux dot:graphviz gpg:gnupg zstd:zstd
-    pytest -q -m "not incus" tests/unit src
+    pytest -q -n auto -m "not incus" tests/unit src
     step "generated files match infra.yml (anklume sync --check)"
     anklume sync --check
 }
