@@ -4,7 +4,8 @@
 80 MB/s here); this module reads headers itself (ustar, GNU long names,
 pax records, through :meth:`tarfile.TarInfo.frombuf`) and moves file data
 in large chunks straight from the input to the output, hashing it on the
-way. Headers are written back in pax format by :meth:`tarfile.TarInfo.tobuf`.
+way. Headers are written back by :mod:`anklume.portal.header` (ustar, or pax
+when a field does not fit).
 Extended headers of the input are capped in size: the sender is not trusted.
 """
 
@@ -14,6 +15,8 @@ import hashlib
 import tarfile
 from collections.abc import Iterator
 from typing import IO, Protocol
+
+from anklume.portal.header import encode
 
 BLOCK = 512
 CHUNK = 1 << 20
@@ -177,8 +180,8 @@ def skip_data(
 
 
 def header(info: tarfile.TarInfo) -> bytes:
-    """The header blocks of ``info`` in pax format."""
-    return info.tobuf(tarfile.PAX_FORMAT, ENCODING, ERRORS)
+    """The header blocks of ``info``: one ustar block when its fields fit, else pax."""
+    return encode(info)
 
 
 def drain(inp: Input) -> None:

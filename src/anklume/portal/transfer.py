@@ -15,13 +15,15 @@ import fcntl
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
-from typing import IO
+from typing import IO, cast
 
 from anklume.errors import AnklumeError, CommandFailed
-from anklume.portal.readahead import ReadAhead
 from anklume.portal.stream import Filter, Summary, UnsafeStream, Unsealed
+from anklume.portal.tarstream import Reader
 
 _PIPE_SIZE = 1 << 20
+#: small writes (headers, small files) are gathered up to this size; file data is larger and goes straight
+_WRITE_BUFFER = 1 << 17
 SENDING, RECEIVING = "sending", "receiving"
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
@@ -62,16 +64,18 @@ def run(
     """Stream ``top`` from the ``send`` argv to the ``receive`` argv as ``new_top``; return what crossed."""
     filt = Filter(top, new_top, clear_setid=clear_setid, progress=progress)
     with tempfile.TemporaryFile() as send_err, tempfile.TemporaryFile() as recv_err:
-        sender = subprocess.Popen(list(send), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=send_err)
-        receiver = subprocess.Popen(list(receive), stdin=subprocess.PIPE, stdout=recv_err, stderr=recv_err)
+        sender = subprocess.Popen(  # unbuffered: the filter reads the pipe into its own buffer
+            list(send), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=send_err, bufsize=0
+        )
+        receiver = subprocess.Popen(
+            list(receive), stdin=subprocess.PIPE, stdout=recv_err, stderr=recv_err, bufsize=_WRITE_BUFFER
+        )
         _widen(sender.stdout)
         _widen(receiver.stdin)
         assert sender.stdout is not None and receiver.stdin is not None
         failure: BaseException | None = None
         try:
-            filt.run(
-                ReadAhead(getattr(sender.stdout, "raw", sender.stdout)), receiver.stdin, lambda: sender.wait() == 0
-            )
+            filt.run(cast("Reader", sender.stdout), receiver.stdin, lambda: sender.wait() == 0)
         except BaseException as exc:
             failure = exc
             sender.kill()
