@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from anklume.backup import archive, store
+from anklume.backup import archive, names, store
 from anklume.backup.errors import BackupError, VerifyFailed
 from anklume.backup.manifest import Manifest, parse
 from anklume.backup.verify import verify
@@ -66,7 +66,7 @@ def write_backup(directory: Path, data: bytes) -> Path:
 def test_a_manifest_round_trips_and_names_its_archive() -> None:
     m = Manifest.model_validate(manifest_data())
     assert parse(Path("m.json"), m.dump()) == m
-    assert store.manifest_of(Path("/b") / m.archive.file) == Path("/b/bk1.bk1-box.20261202T130000Z.manifest.json")
+    assert names.manifest_of(Path("/b") / m.archive.file) == Path("/b/bk1.bk1-box.20261202T130000Z.manifest.json")
 
 
 class BadManifest(t.NamedTuple):

@@ -5,7 +5,8 @@ goes straight into ``gpg`` (no clear copy on disk), next to a JSON manifest
 holding the sha256 of every artefact, the sha256 of the clear export, the
 instance's infra.yml entry and the anklume and Incus versions.
 
-Modules: :mod:`.store` (private directory and files), :mod:`.manifest`,
+Modules: :mod:`.store` (private directory and files), :mod:`.names` (file
+names), :mod:`.manifest`, :mod:`.export` (the export through gpg, hashed),
 :mod:`.gpg` (argv and errors of the gpg binary), :mod:`.keys` (the keyring),
 :mod:`.pump` (streams, hashes, progress), :mod:`.archive` (the export is a
 readable tar), :mod:`.live` (what Incus and infra.yml say), :mod:`.create`,

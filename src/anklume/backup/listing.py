@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from anklume.backup import store
+from anklume.backup import names, store
 from anklume.backup.manifest import parse
 from anklume.errors import AnklumeError, printable
 
@@ -14,8 +14,8 @@ def entries(directory: Path | None) -> tuple[list[dict[str, Any]], list[tuple[Pa
     """Every backup of ``directory`` (oldest first) and the manifests that could not be read."""
     rows: list[dict[str, Any]] = []
     bad: list[tuple[Path, str]] = []
-    base = directory or store.DEFAULT_DIR
-    for path in store.manifests(base):
+    base = directory or names.DEFAULT_DIR
+    for path in names.manifests(base):
         try:
             m = parse(path, store.read_small(path))
         except AnklumeError as exc:

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from anklume.backup import archive, gpg, keys, pump, store
+from anklume.backup import archive, gpg, keys, names, pump, store
 from anklume.backup.errors import GpgFailed, VerifyFailed
 from anklume.backup.manifest import Manifest, parse, sha256_fd
 
@@ -36,7 +36,7 @@ class Report:
 
 def locate(path: Path) -> Found:
     """The backup that ``path`` (its archive or its manifest) belongs to."""
-    manifest_path = store.manifest_of(path)
+    manifest_path = names.manifest_of(path)
     manifest = parse(manifest_path, store.read_small(manifest_path))
     return Found(manifest_path, manifest_path.with_name(manifest.archive.file), manifest)
 

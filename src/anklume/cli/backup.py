@@ -13,42 +13,16 @@ from typing import Annotated
 
 import typer
 
-from anklume.cli import _present
+from anklume.cli import _present, backup_restore
+from anklume.cli.backup_options import MIB, DomainOpt, PassOpt, progress_of, read_secret
 from anklume.cli.context import options
 from anklume.errors import UsageError
-from anklume.ops.complete import domain_names, instance_names
+from anklume.ops.complete import instance_names
 
 app = typer.Typer(
     help="Encrypted, verifiable backups of instances: create, verify, list, restore.",
     no_args_is_help=True,
 )
-
-PassOpt = Annotated[
-    Path | None,
-    typer.Option("--passphrase-file", help="File whose first line is the passphrase (never given on a command line)."),
-]
-DomainOpt = Annotated[
-    str | None, typer.Option("--domain", "-d", help="A domain of infra.yml.", autocompletion=domain_names)
-]
-MIB = 1024 * 1024
-
-
-def _progress(label: str):  # type: ignore[no-untyped-def]  # a closure for the library's Progress
-    def show(done: int) -> None:
-        _present.info(f"{label}: {done / MIB:.0f} MiB")
-
-    return show
-
-
-def _secret(path: Path | None):  # type: ignore[no-untyped-def]
-    from anklume.backup import gpg  # noqa: PLC0415 -- keep CLI start fast
-
-    if path is None:
-        return None
-    secret, shared = gpg.read_passphrase(path)
-    if shared:
-        _present.warn(f"passphrase file {path} can be read by other users (chmod 600 it)")
-    return secret
 
 
 @app.command("create")
@@ -83,7 +57,7 @@ def create(
       anklume backup create --domain pro --passphrase-file ~/.backup-pass --out /media/usb/backups
     """
     from anklume.backup import create as creating  # noqa: PLC0415 -- keep CLI start fast
-    from anklume.backup import keys, live, store  # noqa: PLC0415
+    from anklume.backup import keys, live, names  # noqa: PLC0415
     from anklume.backup.errors import BackupError  # noqa: PLC0415
     from anklume.ops import targets  # noqa: PLC0415
 
@@ -91,7 +65,7 @@ def create(
         msg = "give exactly one of --gpg-recipient KEY, --passphrase-file F or --no-encrypt"
         raise UsageError(msg)
     algo = compression or live.default_compression()
-    if algo not in store.EXTENSIONS:
+    if algo not in names.EXTENSIONS:
         msg = f"unknown compression {algo!r} (zstd, gzip, xz, bzip2 or none)"
         raise UsageError(msg)
     resolved = targets.load(options(ctx).directory)
@@ -102,11 +76,11 @@ def create(
         enc = creating.Encrypt("recipient", key=key)
     else:
         enc = (
-            creating.Encrypt("passphrase", secret=_secret(passphrase_file))
+            creating.Encrypt("passphrase", secret=read_secret(passphrase_file))
             if passphrase_file
             else creating.Encrypt("none")
         )
-    directory = out or store.DEFAULT_DIR
+    directory = out or names.DEFAULT_DIR
     failed = 0
     for target in chosen:
         label = f"{target.domain}/{target.name}"
@@ -120,7 +94,7 @@ def create(
                 enc,
                 compression=algo,
                 instance_only=instance_only,
-                progress=_progress(label),
+                progress=progress_of(label),
             )
         except BackupError as exc:
             _present.error(f"{label}: {exc}")
@@ -152,7 +126,7 @@ def verify(
     """
     from anklume.backup import verify as verifying  # noqa: PLC0415 -- keep CLI start fast
 
-    report = verifying.verify(file, _secret(passphrase_file), progress=_progress(f"{file.name}: decrypted"))
+    report = verifying.verify(file, read_secret(passphrase_file), progress=progress_of(f"{file.name}: decrypted"))
     archive = report.found.archive_path
     if report.summary is None:
         _present.out(f"{archive}: sha256 ok; {report.skipped}")
@@ -178,13 +152,13 @@ def list_backups(
 
       anklume backup list --dir /media/usb/backups --json
     """
-    from anklume.backup import listing, store  # noqa: PLC0415 -- keep CLI start fast
+    from anklume.backup import listing, names  # noqa: PLC0415 -- keep CLI start fast
 
     entries, bad = listing.entries(directory)
     for path, why in bad:
         _present.warn(f"{path}: {why}")
     if not entries and not as_json:
-        _present.info(f"no backups in {directory or store.DEFAULT_DIR}")
+        _present.info(f"no backups in {directory or names.DEFAULT_DIR}")
     if as_json:
         _present.raw(json.dumps(entries, indent=2) + "\n")
         return
@@ -195,43 +169,4 @@ def list_backups(
     _present.table("Backups", ["created (UTC)", "domain", "machine", "size", "encryption", "file"], rows)
 
 
-@app.command("restore")
-def restore(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A backup archive or its .manifest.json.")],
-    domain: DomainOpt = None,
-    name: Annotated[str | None, typer.Option("--name", help="Restore under this instance name.")] = None,
-    replace: Annotated[
-        bool, typer.Option("--replace", help="Replace an existing instance of that name (never a protected one).")
-    ] = False,
-    passphrase_file: PassOpt = None,
-    start: Annotated[bool, typer.Option("--start", help="Start the instance once restored.")] = False,
-) -> None:
-    """Restore a backup into a domain's project (default: the domain it came from).
-
-    The archive's sha256 is checked first; the export streams from gpg into
-    'incus import'. An existing instance is kept unless --replace; a protected
-    one (ephemeral: false) is never deleted. A copy under --name or in another
-    domain gets a new MAC, no static IP and the target domain's bridge.
-
-    Examples:
-
-      anklume backup restore /var/lib/anklume/backups/pro.pro-dev.20261202T130000Z.tar.zst.gpg
-
-      anklume backup restore pro.pro-dev.20261202T130000Z.manifest.json --name pro-dev-old --passphrase-file pass
-    """
-    from anklume.backup import restore as restoring  # noqa: PLC0415 -- keep CLI start fast
-    from anklume.incus.run import run  # noqa: PLC0415
-    from anklume.ops import targets  # noqa: PLC0415
-
-    resolved = targets.load(options(ctx).directory)
-    secret = _secret(passphrase_file)
-    done = restoring.restore(
-        resolved, file, domain=domain, name=name, replace=replace, secret=secret, progress=_progress("restored")
-    )
-    for note in done.notes:
-        _present.warn(note)
-    if start:
-        run(["start", done.name], project=done.project)
-    how = "replaced" if done.replaced else "restored"
-    _present.out(f"{done.domain}/{done.name}: {how} from {file.name}{' and started' if start else ''}")
+backup_restore.register(app)
