@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from anklume.errors import AnklumeError, printable
-from anklume.portal import tarstream
+from anklume.portal import pipes, tarstream
 from anklume.portal.scripts import DONE
 
 SETID = 0o6000
@@ -121,7 +121,7 @@ class Filter:
         ``seal`` is asked once the input ended (the sender exited 0?): the end marker is written
         only when it says yes, else :class:`Unsealed` is raised and the receiver keeps nothing.
         """
-        inp = tarstream.Input(source)
+        inp = tarstream.Input(source, pipes.between(source, sink))
         try:
             for member in tarstream.members(inp):
                 self._one(inp, sink, member)

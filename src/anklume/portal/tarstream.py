@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Protocol
 
 from anklume.portal.header import encode
 
 BLOCK = 512
 CHUNK = 1 << 20
+#: file data left to copy from which ``tee`` is used (below it, one read and one write cost less)
+TEE_MIN = 1 << 16
 MAX_EXTENDED = 1 << 20
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"
@@ -38,8 +40,9 @@ class Reader(Protocol):
 class Input:
     """Buffered reads of exact sizes, and chunked copies, from a ``readinto`` source."""
 
-    def __init__(self, raw: Reader) -> None:
+    def __init__(self, raw: Reader, tee: Callable[[int], int] | None = None) -> None:
         self.raw = raw
+        self.tee = tee
         self.buf = bytearray(CHUNK)
         self.view = memoryview(self.buf)
         self.pos = self.end = 0
@@ -69,6 +72,10 @@ class Input:
         """Move ``size`` bytes to ``out`` (None: skip them), hashing them into ``digest``."""
         left = size
         while left:
+            if self.pos == self.end and out is not None and self.tee is not None and left >= TEE_MIN:
+                out.flush()  # what was written before goes first
+                left -= self._teed(left, digest)
+                continue
             if self.pos == self.end and not self._fill():
                 msg = "the stream ended in the middle of a file"
                 raise StreamError(msg)
@@ -80,6 +87,24 @@ class Input:
                 out.write(piece)
             self.pos += take
             left -= take
+
+    def _teed(self, left: int, digest: hashlib._Hash | None) -> int:
+        """Duplicate what waits (up to ``left`` bytes) into the output pipe, then read it once to hash it."""
+        assert self.tee is not None  # the caller checked
+        done = self.tee(min(left, CHUNK))
+        if not done:
+            msg = "the stream ended in the middle of a file"
+            raise StreamError(msg)
+        got = 0
+        while got < done:  # those bytes wait in the pipe already
+            more = self.raw.readinto(self.view[got:done])
+            if not more:
+                msg = "the input pipe lost bytes it had"
+                raise StreamError(msg)
+            got += more
+        if digest is not None:
+            digest.update(self.view[:done])
+        return done
 
 
 def _padding(size: int) -> int:
