@@ -1,4 +1,4 @@
-"""Tar headers as the filter writes them: plain ustar when every field fits, pax otherwise.
+"""Tar headers: the pax records the filter reads, the headers it writes (ustar when every field fits, else pax).
 
 :meth:`tarfile.TarInfo.tobuf` in pax format costs tens of microseconds per
 member, which thousands of small files turn into seconds. Most members
@@ -22,6 +22,53 @@ _CHKSUM = slice(148, 156)
 _TYPES = frozenset(
     {tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE, tarfile.LNKTYPE, tarfile.SYMTYPE, tarfile.DIRTYPE}
 )
+
+
+class StreamError(Exception):
+    """The input is not a tar stream the portal reads (truncated, bad checksum, unsupported member)."""
+
+
+def parse_pax(data: bytes) -> dict[str, str]:
+    """The records of a pax extended header.
+
+    >>> parse_pax(b"20 path=a/long/name\\n")
+    {'path': 'a/long/name'}
+    """
+    out: dict[str, str] = {}
+    pos = 0
+    while pos < len(data):
+        space = data.find(b" ", pos)
+        if space < 0:
+            break
+        try:
+            length = int(data[pos:space])
+        except ValueError:
+            msg = "a malformed pax record"
+            raise StreamError(msg) from None
+        record = data[space + 1 : pos + length]
+        if length <= 0 or not record.endswith(b"\n") or b"=" not in record:
+            msg = "a malformed pax record"
+            raise StreamError(msg)
+        key, _, value = record[:-1].partition(b"=")
+        out[key.decode(ENCODING, ERRORS)] = value.decode(ENCODING, ERRORS)
+        pos += length
+    return out
+
+
+def apply_pax(info: tarfile.TarInfo, pax: dict[str, str]) -> None:
+    """Set the fields that pax records of the input override (checked: numbers, no negative size)."""
+    try:
+        for key, attr, kind in (("path", "name", str), ("linkpath", "linkname", str), ("size", "size", int),
+                                ("uid", "uid", int), ("gid", "gid", int), ("mtime", "mtime", float),
+                                ("uname", "uname", str), ("gname", "gname", str)):  # fmt: skip
+            if key in pax:
+                setattr(info, attr, kind(pax[key]))
+    except ValueError:
+        msg = "a pax record with a bad number"
+        raise StreamError(msg) from None
+    if info.size < 0:
+        msg = "a negative size"
+        raise StreamError(msg)
 
 
 def _octal(value: int, size: int) -> bytes:

@@ -21,6 +21,7 @@ from typing import IO
 
 from anklume.errors import AnklumeError, printable
 from anklume.portal import pipes, tarstream
+from anklume.portal.header import StreamError
 from anklume.portal.scripts import DONE
 
 SETID = 0o6000
@@ -126,7 +127,7 @@ class Filter:
             for member in tarstream.members(inp):
                 self._one(inp, sink, member)
             tarstream.drain(inp)
-        except tarstream.StreamError as exc:
+        except StreamError as exc:
             msg = f"the stream of the sending side is not a valid tar archive ({exc}); nothing was kept"
             raise AnklumeError(msg) from None
         if not seal():

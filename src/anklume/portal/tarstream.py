@@ -4,9 +4,9 @@
 80 MB/s here); this module reads headers itself (ustar, GNU long names,
 pax records, through :meth:`tarfile.TarInfo.frombuf`) and moves file data
 in large chunks straight from the input to the output, hashing it on the
-way. Headers are written back by :mod:`anklume.portal.header` (ustar, or pax
-when a field does not fit).
-Extended headers of the input are capped in size: the sender is not trusted.
+way (from pipe to pipe with ``tee`` when it can, see :mod:`anklume.portal.pipes`).
+Headers are written back by :mod:`anklume.portal.header` (ustar, or pax when
+a field does not fit). Extended headers of the input are capped in size: the sender is not trusted.
 """
 
 from __future__ import annotations
@@ -16,19 +16,13 @@ import tarfile
 from collections.abc import Callable, Iterator
 from typing import IO, Protocol
 
-from anklume.portal.header import encode
+from anklume.portal.header import ENCODING, ERRORS, StreamError, apply_pax, encode, parse_pax
 
 BLOCK = 512
 CHUNK = 1 << 20
 #: file data left to copy from which ``tee`` is used (below it, one read and one write cost less)
 TEE_MIN = 1 << 16
 MAX_EXTENDED = 1 << 20
-ENCODING = "utf-8"
-ERRORS = "surrogateescape"
-
-
-class StreamError(Exception):
-    """The input is not a tar stream the portal reads (truncated, bad checksum, unsupported member)."""
 
 
 class Reader(Protocol):
@@ -120,48 +114,6 @@ def _extended(inp: Input, info: tarfile.TarInfo) -> bytes:
     return data
 
 
-def _pax(data: bytes) -> dict[str, str]:
-    """The records of a pax extended header.
-
-    >>> _pax(b"20 path=a/long/name\\n")
-    {'path': 'a/long/name'}
-    """
-    out: dict[str, str] = {}
-    pos = 0
-    while pos < len(data):
-        space = data.find(b" ", pos)
-        if space < 0:
-            break
-        try:
-            length = int(data[pos:space])
-        except ValueError:
-            msg = "a malformed pax record"
-            raise StreamError(msg) from None
-        record = data[space + 1 : pos + length]
-        if length <= 0 or not record.endswith(b"\n") or b"=" not in record:
-            msg = "a malformed pax record"
-            raise StreamError(msg)
-        key, _, value = record[:-1].partition(b"=")
-        out[key.decode(ENCODING, ERRORS)] = value.decode(ENCODING, ERRORS)
-        pos += length
-    return out
-
-
-def _apply(info: tarfile.TarInfo, pax: dict[str, str]) -> None:
-    try:
-        for key, attr, kind in (("path", "name", str), ("linkpath", "linkname", str), ("size", "size", int),
-                                ("uid", "uid", int), ("gid", "gid", int), ("mtime", "mtime", float),
-                                ("uname", "uname", str), ("gname", "gname", str)):  # fmt: skip
-            if key in pax:
-                setattr(info, attr, kind(pax[key]))
-    except ValueError:
-        msg = "a pax record with a bad number"
-        raise StreamError(msg) from None
-    if info.size < 0:
-        msg = "a negative size"
-        raise StreamError(msg)
-
-
 def members(inp: Input) -> Iterator[tarfile.TarInfo]:
     """The members of the stream, extended headers applied; the caller must consume each one's data."""
     pax: dict[str, str] = {}
@@ -176,7 +128,7 @@ def members(inp: Input) -> Iterator[tarfile.TarInfo]:
             msg = f"a bad header ({exc})"
             raise StreamError(msg) from None
         if info.type in (tarfile.XHDTYPE, tarfile.SOLARIS_XHDTYPE):
-            pax.update(_pax(_extended(inp, info)))
+            pax.update(parse_pax(_extended(inp, info)))
         elif info.type == tarfile.XGLTYPE:
             _extended(inp, info)  # global records (comments, charset): nothing the copy needs
         elif info.type in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK):
@@ -188,7 +140,7 @@ def members(inp: Input) -> Iterator[tarfile.TarInfo]:
         else:
             info.name = long_name if long_name is not None else info.name
             info.linkname = long_link if long_link is not None else info.linkname
-            _apply(info, pax)
+            apply_pax(info, pax)
             pax, long_name, long_link = {}, None, None
             yield info
 
