@@ -84,9 +84,8 @@ def copy(
         raise UsageError(msg)
     src_t = targets[src_spec.machine] if src_spec.machine else None
     dst_t = targets[dst_spec.machine] if dst_spec.machine else None
-    found = sides.probe(src_t, src_spec.path)
-    name = sides.source_name(found, str(src_spec))
-    landing, final = sides.destination(sides.probe(dst_t, dst_spec.path, name), name, str(dst_spec))
+    found, name, there = sides.probe_both(src_t, src_spec.path, dst_t, dst_spec.path, str(src_spec))
+    landing, final = sides.destination(there, name, str(dst_spec))
     src = _side(src_t, found.resolved)
     dst = _side(dst_t, posixpath.join(landing, final))
     portals = {d: dom.file_portal for d, dom in infra.domains.items()}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import posixpath
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from anklume.errors import AnklumeError, UsageError, printable
@@ -104,3 +105,21 @@ def destination(found: Probe, name: str, shown: str) -> tuple[str, str]:
         raise UsageError(msg)
     parent = posixpath.dirname(found.resolved) or "/"
     return parent, check_name(posixpath.basename(found.resolved), shown)
+
+
+def probe_both(
+    src: Target | None, src_path: str, dst: Target | None, dst_path: str, shown: str
+) -> tuple[Probe, str, Probe]:
+    """Probe the source and the destination at once; return the source's probe, its name, the destination's.
+
+    The destination is probed for the name the source most likely has (the last
+    component of the path given); only when the resolved name differs (the
+    source was a link) is it probed again.
+    """
+    guess = posixpath.basename(posixpath.normpath(src_path))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="portal-probe") as pool:
+        there = pool.submit(probe, dst, dst_path, guess)
+        found = probe(src, src_path)
+        name = source_name(found, shown)
+        landing = there.result()
+    return found, name, landing if name == guess else probe(dst, dst_path, name)
