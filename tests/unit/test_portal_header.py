@@ -56,6 +56,7 @@ def test_a_member_that_fits_gets_tarfiles_own_ustar_block(member: Member) -> Non
     info = _info(member)
     block = header.encode(info)
     assert block == info.tobuf(tarfile.USTAR_FORMAT)
+    assert block == info.tobuf(tarfile.PAX_FORMAT, header.ENCODING, header.ERRORS)  # what the filter wrote before
     back = tarfile.TarInfo.frombuf(block, "utf-8", "strict")
     assert (back.name, back.linkname, back.size, back.mode) == (info.name, info.linkname, info.size, info.mode)
 
