@@ -13,6 +13,7 @@ Every step is skipped when already done, so a second setup runs no installer.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -139,12 +140,17 @@ def ensure_user() -> None:
 
 
 def ensure_all() -> list[str]:
-    """Install whatever is missing; return what was installed."""
+    """Install whatever is missing; return what was installed.
+
+    Under a host-wide lock: the setups of two infras applied at once would
+    otherwise run apt-get, pip and npm into the same place side by side.
+    """
     state_root().mkdir(parents=True, exist_ok=True, mode=0o755)
-    ensure_user()
-    done = [
-        name
-        for name, step in (("apt-cacher-ng", ensure_apt), ("proxpi", ensure_pip), ("verdaccio", ensure_npm))
-        if step()
-    ]
-    return done
+    with (state_root() / ".install.lock").open("a") as lock:  # released when closed
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ensure_user()
+        return [
+            name
+            for name, step in (("apt-cacher-ng", ensure_apt), ("proxpi", ensure_pip), ("verdaccio", ensure_npm))
+            if step()
+        ]
