@@ -62,16 +62,17 @@ class _Writer(threading.Thread):
         self.error: OSError | None = None
 
     def run(self) -> None:
-        while block := os.read(self.in_fd, pump.CHUNK):
+        view = memoryview(bytearray(pump.CHUNK))
+        while n := os.readv(self.in_fd, [view]):
             if self.error is not None:
                 continue
             try:
-                pump.write_all(self.out_fd, block)
+                pump.write_all(self.out_fd, view[:n])
             except OSError as exc:
                 self.error = exc
                 continue
-            self.digest.update(block)
-            self.count += len(block)
+            self.digest.update(view[:n])
+            self.count += n
 
 
 def _widen(fd: int) -> None:

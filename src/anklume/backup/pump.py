@@ -56,10 +56,9 @@ class HashingReader(io.RawIOBase):
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # typeshed's Buffer is wider
         """Read, hash and count one block."""
-        data = os.read(self.fd, min(len(buffer), CHUNK))
-        n = len(data)
-        memoryview(buffer)[:n] = data
-        self.digest.update(data)
+        view = memoryview(buffer)[:CHUNK]
+        n = os.readv(self.fd, [view])  # straight into the caller's buffer
+        self.digest.update(view[:n])
         self.count += n
         if self.tick is not None:
             self.tick(self.count)
@@ -71,7 +70,7 @@ class HashingReader(io.RawIOBase):
             pass
 
 
-def write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
     """Write every byte of ``data`` to ``fd``."""
     view = memoryview(data)
     while view:
@@ -80,8 +79,9 @@ def write_all(fd: int, data: bytes) -> None:
 
 def copy(reader: HashingReader, out_fd: int) -> None:
     """Copy everything ``reader`` gives to ``out_fd`` (BrokenPipeError when the reader of out_fd quit)."""
-    while block := reader.read(CHUNK):
-        write_all(out_fd, block)
+    view = memoryview(bytearray(CHUNK))
+    while n := reader.readinto(view):
+        write_all(out_fd, view[:n])
 
 
 def spawn(
