@@ -16,6 +16,9 @@
 # `make image`; the host should be otherwise idle:
 #   bash bench/portal.sh
 #   BENCH_MIB=256 BENCH_SMALL=4096 bash bench/portal.sh
+# With BENCH_PYSPY=/path/to/py-spy (pip install py-spy), one more, untimed copy
+# runs under `py-spy record --idle` and its raw profile goes to
+# BENCH_PYSPY_OUT (default ./portal-profile.txt): where the anklume process spends its time.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -166,6 +169,13 @@ wait "$timer" || {
 t1=$(now)
 seconds[anklume]=$(echo "$t1 - $t0" | bc)
 check anklume /srv/inbox/anklume
+
+if [ -n "${BENCH_PYSPY:-}" ]; then
+    echo "bench: anklume portal copy again, under py-spy" >&2
+    "$BENCH_PYSPY" record --idle --format raw --rate 200 -o "${BENCH_PYSPY_OUT:-portal-profile.txt}" -- \
+        "$anklume" -C "$work/infra" portal copy pty-src:/srv/share/data ptx-dst:/srv/inbox/profiled >/dev/null
+    check profiled /srv/inbox/profiled
+fi
 
 rss() { awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$1"; }
 best=${seconds[pipe]}
