@@ -28,8 +28,16 @@ SERVICE_ROLES = (
     "dev_test_runner",
     "dev_agent_runner",
 )
-LIGHT = ("dev_test_runner", "opencode_server")
-"""The scenarios ``make test`` runs (``default``); the others are ``services`` (``make test-services``)."""
+SCENARIOS = {
+    "dev_test_runner": {"default"},
+    "opencode_server": {"default"},
+    "dev_agent_runner": {"default", "services"},
+}
+"""Each role's Molecule scenarios: ``default`` runs in ``make test``, ``services`` in ``make test-services``.
+
+dev_agent_runner has both: its PyPI install (light) in ``make test``, its npm one in ``services``.
+The roles not named here have only ``services``.
+"""
 _DEFAULT = re.compile(r"^([a-z][a-z0-9_]*):")
 _FORBIDDEN = re.compile(r"curl[^\n]*\|\s*(ba)?sh|wget[^\n]*\|\s*(ba)?sh|ansible\.builtin\.git\b|git, clone|git clone")
 
@@ -102,12 +110,12 @@ def test_services_bind_the_instance_address_not_every_interface(role: str) -> No
 
 @pytest.mark.parametrize("role", SERVICE_ROLES)
 def test_each_role_has_its_molecule_scenario_in_the_right_target(role: str) -> None:
-    scenario = "default" if role in LIGHT else "services"
-    base = ROOT / "roles" / role / "molecule" / scenario
-    for name in ("molecule.yml", "prepare.yml", "converge.yml", "verify.yml", "cleanup.yml"):
-        assert (base / name).is_file(), f"{base / name}"
-    other = "services" if scenario == "default" else "default"
-    assert not (ROOT / "roles" / role / "molecule" / other).exists()
+    wanted = SCENARIOS.get(role, {"services"})
+    for scenario in wanted:
+        base = ROOT / "roles" / role / "molecule" / scenario
+        for name in ("molecule.yml", "prepare.yml", "converge.yml", "verify.yml", "cleanup.yml"):
+            assert (base / name).is_file(), f"{base / name}"
+    assert {p.name for p in (ROOT / "roles" / role / "molecule").iterdir()} == wanted
 
 
 @pytest.mark.parametrize("role", SERVICE_ROLES)
