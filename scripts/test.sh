@@ -70,26 +70,55 @@ e2e() {
     pytest -q tests/e2e
 }
 
-# Every Molecule scenario called $1; a failed one still runs its cleanup
-# (what it created on the daemon goes), then the phase fails.
+# One Molecule scenario; a failed one still runs its cleanup (what it
+# created on the daemon goes). Reset first: the state of an earlier,
+# interrupted run would skip prepare.
+scenario() {
+    (cd "${1%%/molecule/*}" \
+        && "$bin/molecule" reset -s "$2" >/dev/null \
+        && { "$bin/molecule" test -s "$2" || { "$bin/molecule" cleanup -s "$2"; false; }; })
+}
+
+# Every Molecule scenario called $1, then the phase fails if one did. With
+# $2 = beside, those that bring up their own domain (tests/molecule/domain_up.yml:
+# own project, subnet and proxy) run side by side, logged apart; the others,
+# and every one without it, one by one.
 scenarios() {
-    local name=$1 scenario found=0
+    local name=$1 mode=${2:-} scenario found=0 failed=0 logs pid
+    local -A beside=()
+    logs=$(mktemp -d)
     for scenario in roles/*/molecule/"$name"; do
         [ -d "$scenario" ] || continue
         found=1
-        step "molecule: ${scenario%%/molecule/*} ($name)"
-        # reset first: the state of an earlier, interrupted run would skip prepare
-        (cd "${scenario%%/molecule/*}" \
-            && "$bin/molecule" reset -s "$name" >/dev/null \
-            && { "$bin/molecule" test -s "$name" || { "$bin/molecule" cleanup -s "$name"; false; }; })
+        if [ "$mode" = beside ] && grep -qs domain_up.yml "$scenario/prepare.yml"; then
+            scenario "$scenario" "$name" >"$logs/${scenario//\//_}.log" 2>&1 &
+            beside[$!]=$scenario
+        fi
     done
+    for scenario in roles/*/molecule/"$name"; do
+        if [ ! -d "$scenario" ] || [[ " ${beside[*]} " == *" $scenario "* ]]; then continue; fi
+        step "molecule: ${scenario%%/molecule/*} ($name)"
+        scenario "$scenario" "$name" || failed=1
+    done
+    for pid in "${!beside[@]}"; do
+        scenario=${beside[$pid]}
+        if wait "$pid"; then
+            step "molecule: ${scenario%%/molecule/*} ($name, beside the others): passed"
+        else
+            step "molecule: ${scenario%%/molecule/*} ($name, beside the others): FAILED"
+            failed=1
+        fi
+        cat "$logs/${scenario//\//_}.log"
+    done
+    rm -rf "$logs"
     [ "$found" -eq 1 ] || echo "no Molecule scenario '$name' found"
+    [ "$failed" -eq 0 ]
 }
 
-molecule() { scenarios default; }
+molecule() { scenarios default beside; }
 
 # The heavy service roles (large downloads through the package proxy):
-# `make test-services`, not part of `make test`.
+# `make test-services`, not part of `make test`; one at a time.
 services() {
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
         bash scripts/incus-setup.sh
