@@ -39,7 +39,7 @@ from tests.plan.world import WORLDS
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "infra-min"
 HOST_DIRS = Path("/tmp/anklume-t-data")
 """Where the fixture's ``persistent_data`` directory is created (see host_vars/t-db.yml)."""
-NO_FIREWALL = {"incus_nftables_python": "/bin/true"}
+NO_FIREWALL = {"incus_nftables_enabled": False}
 """Extra variables that turn the host table deployment into a no-op for the recording."""
 KEPT = {
     "projects": ("config", "description", "name", "used_by"),

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-HOST_PROGRAMS = ("incus_nftables_python", "incus_snapshots_python")
+HOST_PROGRAMS = ("incus_snapshots_python",)
 
 
 def _includes(node: Any) -> dict[str, dict[str, Any]]:
@@ -41,4 +41,13 @@ def test_host_programs_are_pinned_in_site_yml(variable: str) -> None:
     pinned = _includes(yaml.safe_load((REPO / "site.yml").read_text(encoding="utf-8")))
     assert pinned.get(role, {}).get(variable) == "{{ ansible_playbook_python }}", (
         f"site.yml must pin {variable}: group_vars of an infra repository could otherwise choose the program"
+    )
+
+
+def test_the_host_firewall_cannot_be_turned_off_by_the_infra() -> None:
+    default = yaml.safe_load((REPO / "roles" / "incus_nftables" / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    assert default["incus_nftables_enabled"] is True
+    pinned = _includes(yaml.safe_load((REPO / "site.yml").read_text(encoding="utf-8")))
+    assert pinned.get("incus_nftables", {}).get("incus_nftables_enabled") is True, (
+        "site.yml must pin incus_nftables_enabled: group_vars of an infra repository could otherwise turn it off"
     )

@@ -66,24 +66,16 @@ def deploy_cmd(ctx: typer.Context, yolo: YoloOpt = False) -> None:  # read throu
     Example: sudo anklume network deploy
     """
     from anklume.apply.lock import infra_lock  # noqa: PLC0415 -- keep CLI start fast
-    from anklume.network import deploy, layer_live  # noqa: PLC0415 -- keep CLI start fast
+    from anklume.network.deploy_host import deploy_host  # noqa: PLC0415 -- keep CLI start fast
 
     ctx.with_resource(infra_lock(options(ctx).directory))  # one sync/deploy/apply per infra at a time
-    resolved = _resolved(ctx)
-    done = deploy.deploy(resolved)
-    layered = layer_live.apply(resolved, done.table, layer_live.fenced(resolved))  # the second isolation layer
+    done = deploy_host(_resolved(ctx))
     for warning in done.warnings:
         _present.warn(warning)
-    for gone in done.fenced:
-        _present.warn(f"bridge {gone.bridge} of removed domain {gone.domain} stays fenced until pruned")
-    for old in done.replaced:
-        _present.info(f"table inet {old} of an earlier version replaced by inet {done.table} (same transaction)")
-    state = "loaded" if done.loaded else "already up to date"
-    boot = "written" if done.rules_written else "unchanged"
-    _present.info(f"table inet {done.table} {state}; boot file {done.rules_file} {boot}; {done.hook.note}")
-    # one machine-readable line for the incus_nftables role and scripts
-    _present.info(f"second layer: {layered.added} rule(s) added, {layered.removed} removed; boot file {layered.path}")
-    _present.out(f"changed={str(done.changed or layered.changed).lower()}")
+    for line in done.lines:
+        _present.info(line)
+    # one machine-readable line for scripts
+    _present.out(f"changed={str(done.changed).lower()}")
 
 
 @app.command("status")
