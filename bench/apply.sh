@@ -16,6 +16,7 @@
 #   bash bench/apply.sh                       # 4, 20 and 50 instances
 #   BENCH_SIZES="4" bash bench/apply.sh
 #   BENCH_REPEAT=5 bash bench/apply.sh        # best of 5 for the repeatable runs
+#   BENCH_PROFILE=1 bash bench/apply.sh       # also print the tasks of one no-change apply, slowest first
 # Repeated runs (no-change, check, floors of Ansible) keep the best time:
 # other work on the host only ever adds time.
 set -euo pipefail
@@ -27,6 +28,7 @@ image=${BENCH_IMAGE:-anklume/debian-12}
 sizes=${BENCH_SIZES:-"4 20 50"}
 zone_base=${BENCH_ZONE_BASE:-220}
 repeat=${BENCH_REPEAT:-3}
+profile=${BENCH_PROFILE:-0}
 work=$(mktemp -d /tmp/anklume-bench.XXXXXX)
 export ANKLUME_LOCK_FILE="$work/apply.lock"
 export ANKLUME_NFT_TABLE=anklume_bench
@@ -197,6 +199,10 @@ for n in $sizes; do
     timed "firstprov/$n" "anklume first apply (provisioning)" 1 "$anklume" -C "$work" domain apply
     expect_running "$n"
     timed "nochange/$n" "anklume no-change apply" "$repeat" "$anklume" -C "$work" domain apply
+    if [ "$profile" = 1 ]; then
+        ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks PROFILE_TASKS_TASK_OUTPUT_LIMIT=all \
+            "$anklume" -C "$work" domain apply >"$work/profile-$n.txt" 2>&1 || true
+    fi
     timed "check/$n" "anklume domain check" "$repeat" "$anklume" -C "$work" domain check
     timed "empty/$n" "floor: empty ansible-playbook play" "$repeat" \
         env ANSIBLE_CONFIG="$root/ansible.cfg" "$playbook" -i localhost, "$work/empty.yml"
@@ -227,6 +233,12 @@ echo "per instance (first apply --no-provision):"
 for n in $sizes; do
     awk -v t="${seconds[first/$n]}" -v n="$n" 'BEGIN { printf "  %3d instances: %.2f s each\n", n, t / n }'
 done
+if [ "$profile" = 1 ]; then
+    for n in $sizes; do
+        echo "tasks of one no-change apply at $n instances (ansible.posix.profile_tasks):"
+        grep -E ' -+ [0-9.]+s$|Playbook run took' "$work/profile-$n.txt" || cat "$work/profile-$n.txt"
+    done
+fi
 echo "provisioning alone (each minus the no-change apply):"
 for n in $sizes; do
     awk -v one="${seconds[prov1/$n]}" -v all="${seconds[provall/$n]}" -v base="${seconds[nochange/$n]}" -v n="$n" \
