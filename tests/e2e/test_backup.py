@@ -1,7 +1,7 @@
 """``anklume backup`` on the real daemon, through the real CLI.
 
 One applied infra (project_name ``anklume-e2e-bk``): domain ``bk1``
-(trusted, 10.127.9.0/24) with the container ``bk1-box`` and an empty domain
+(trusted, 10.127.9.0/24) with the containers ``bk1-box`` and ``bk1-two`` and an empty domain
 ``bk2`` (untrusted, 10.130.9.0/24), both ephemeral, NAT off, their own nft
 table. A throwaway GNUPGHOME holds a key made for the run. Two backups of
 ``bk1-box`` (passphrase and recipient modes) are made once and shared by the
@@ -46,6 +46,7 @@ domains:
     ephemeral: true
     machines:
       bk1-box: {{ip: 10.127.9.10}}
+      bk1-two: {{}}
   bk2:
     trust_level: untrusted
     subnet_id: 9
@@ -208,6 +209,19 @@ def test_a_corrupted_archive_fails_verify(scene: Scene) -> None:
     assert "bk1-bad" not in teardown.names(["list", "--project", "bk1"])
 
 
+def test_a_domain_backup_covers_each_of_its_machines(scene: Scene) -> None:
+    out = scene.root / "plain"
+    made = scene.infra.anklume("backup", "create", "--domain", "bk1", "--no-encrypt", "--out", str(out))
+    assert made.rc == 0, made.stderr
+    manifests = [Path(part.split()[0]) for part in made.stdout.split("manifest ")[1:]]
+    assert sorted(json.loads(m.read_text())["source"]["machine"] for m in manifests) == ["bk1-box", "bk1-two"]
+    for manifest in manifests:
+        assert json.loads(manifest.read_text())["encryption"]["mode"] == "none"
+        verified = scene.infra.anklume("backup", "verify", str(manifest))
+        assert verified.rc == 0, verified.stdout + verified.stderr
+        assert "ok: sha256 and tar (container bk1-" in verified.stdout, verified.stdout
+
+
 def test_restore_drill_refusals_and_copies(scene: Scene) -> None:
     pw = ("--passphrase-file", str(scene.passfile))
     exists = scene.infra.anklume("backup", "restore", str(scene.by_pass), *pw)
@@ -242,3 +256,9 @@ def test_restore_drill_refusals_and_copies(scene: Scene) -> None:
     assert "user.anklume.managed" not in made["config"]
     with contextlib.suppress(subprocess.CalledProcessError):
         subprocess.run(["incus", "delete", "--force", "bk2-copy", "--project", "bk2"], check=True)
+    # --replace: the running instance, with other data by now, becomes the backup's state again
+    later = ["incus", "exec", BOX, "--project", "bk1", "--", "sh", "-c", "echo later > /root/drill.txt"]
+    subprocess.run(later, check=True)
+    replaced = scene.infra.anklume("backup", "restore", str(scene.by_pass), "--replace", *pw)
+    assert replaced.rc == 0, replaced.stderr
+    assert pull("bk1", BOX, "/root/drill.txt") == DRILL
